@@ -1,0 +1,30 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, DiscoveryModule } from '@nestjs/core';
+import type { AppConfig } from '@switchboard/core';
+import { PlatformModule } from '@switchboard/platform';
+import { AuthenticationService, TokenService, UserRepository, UserService } from '@switchboard/identity';
+import { AccessGuard } from './http/access.guard';
+import { PolicyCoverageCheck } from './http/policy-coverage.check';
+import { ProblemDetailsFilter } from './http/problem-details.filter';
+import { AuthController } from './auth/auth.controller';
+import { MeController } from './me/me.controller';
+import { TokensController } from './tokens/tokens.controller';
+import { UsersController } from './users/users.controller';
+import { HealthController } from './health/health.controller';
+
+@Module({})
+export class ApiModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: ApiModule,
+      imports: [PlatformModule.forRoot(config, 'api'), DiscoveryModule],
+      controllers: [AuthController, MeController, TokensController, UsersController, HealthController],
+      providers: [
+        UserRepository, UserService, TokenService, AuthenticationService,
+        PolicyCoverageCheck,
+        { provide: APP_GUARD, useClass: AccessGuard },
+        { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+      ],
+    };
+  }
+}

@@ -1,0 +1,8 @@
+/** Access: roles, role bindings, CASL abilities of a caller, route policies and SQL-filterable scopes. */
+export * from './permission';
+export * from './built-in-roles';
+export * from './role.entity';
+export * from './role-binding.entity';
+export * from './caller-ability';
+export * from './policy.decorator';
+export * from './access.repository';

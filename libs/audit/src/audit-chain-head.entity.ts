@@ -1,0 +1,15 @@
+import { Check, Column, Entity, PrimaryColumn } from 'typeorm';
+
+/** The single row holding the last sequence number and hash; locked by each writer until commit. */
+@Entity({ name: 'audit_chain_head' })
+@Check('audit_chain_head_single_row', 'id = 1')
+export class AuditChainHeadEntity {
+  @PrimaryColumn({ type: 'int' })
+  id: number;
+
+  @Column({ name: 'last_seq', type: 'bigint' })
+  lastSeq: string;
+
+  @Column({ name: 'last_hash', type: 'text' })
+  lastHash: string;
+}

@@ -1,0 +1,71 @@
+import { Column, Entity, Index, PrimaryColumn, Unique } from 'typeorm';
+
+export type AuditOutcome = 'allowed' | 'denied' | 'succeeded' | 'failed';
+
+/** One append-only, hash-chained audit event. The database refuses UPDATE and DELETE on this table. */
+@Entity({ name: 'audit_events' })
+@Unique('audit_events_id_key', ['id'])
+@Index('audit_events_occurred_at_idx', ['occurredAt'])
+@Index('audit_events_actor_idx', ['actorId', 'seq'])
+@Index('audit_events_action_idx', ['action', 'seq'])
+@Index('audit_events_resource_idx', ['resourceType', 'resourceId', 'seq'])
+@Index('audit_events_project_idx', ['projectId', 'seq'])
+@Index('audit_events_outcome_idx', ['outcome', 'seq'])
+export class AuditEventEntity {
+  @PrimaryColumn({ type: 'bigint' })
+  seq: string;
+
+  @Column({ type: 'uuid' })
+  id: string;
+
+  @Column({ name: 'occurred_at', type: 'timestamptz' })
+  occurredAt: Date;
+
+  @Column({ name: 'actor_type', type: 'text' })
+  actorType: string;
+
+  @Column({ name: 'actor_id', type: 'uuid', nullable: true })
+  actorId: string | null;
+
+  @Column({ name: 'actor_name', type: 'text' })
+  actorName: string;
+
+  @Column({ type: 'text', nullable: true })
+  ip: string | null;
+
+  @Column({ name: 'user_agent', type: 'text', nullable: true })
+  userAgent: string | null;
+
+  @Column({ name: 'token_id', type: 'uuid', nullable: true })
+  tokenId: string | null;
+
+  @Column({ name: 'request_id', type: 'text', nullable: true })
+  requestId: string | null;
+
+  @Column({ type: 'text' })
+  action: string;
+
+  @Column({ name: 'resource_type', type: 'text', nullable: true })
+  resourceType: string | null;
+
+  @Column({ name: 'resource_id', type: 'text', nullable: true })
+  resourceId: string | null;
+
+  @Column({ name: 'project_id', type: 'uuid', nullable: true })
+  projectId: string | null;
+
+  @Column({ type: 'text' })
+  outcome: AuditOutcome;
+
+  @Column({ type: 'text', nullable: true })
+  reason: string | null;
+
+  @Column({ type: 'jsonb' })
+  details: Record<string, unknown>;
+
+  @Column({ name: 'prev_hash', type: 'text' })
+  prevHash: string;
+
+  @Column({ type: 'text' })
+  hash: string;
+}

@@ -1,0 +1,137 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { DataSource } from 'typeorm';
+import {
+  type Actor, APP_CONFIG, type AppConfig, REDIS, RateLimitedError, TransactionRunner, UnauthenticatedError,
+} from '@switchboard/core';
+import { AuditWriter } from '@switchboard/audit';
+import { LoginThrottle } from './login-throttle';
+import { verifyAgainstDummy, verifyPassword } from './password-hasher';
+import { API_TOKEN_PREFIX, generateSecret, sha256Hex } from './secret-token';
+import { SessionEntity } from './session.entity';
+import { UserRepository } from './user.repository';
+import type { UserEntity } from './user.entity';
+import type { AuthenticatedCaller } from './authenticated-caller';
+import type { TokenScope } from './api-token.entity';
+
+const INVALID_CREDENTIALS = 'invalid username or password';
+// last_seen_at / last_used_at are written at most this often, so reads do not turn into writes.
+const TOUCH_INTERVAL_MS = 60_000;
+
+interface CallerRow {
+  user_id: string;
+  disabled: boolean;
+  session_created_at?: Date;
+  last_seen_at?: Date;
+  expires_at?: Date | null;
+  token_id?: string;
+  scopes?: TokenScope[] | null;
+  last_used_at?: Date | null;
+  revoked_at?: Date | null;
+}
+
+/** Logins, sessions and bearer tokens: turns a cookie or an Authorization header into a caller. */
+@Injectable()
+export class AuthenticationService {
+  private readonly throttle: LoginThrottle;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly users: UserRepository,
+    private readonly tx: TransactionRunner,
+    private readonly audit: AuditWriter,
+    @Inject(REDIS) redis: Redis,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
+    this.throttle = new LoginThrottle(redis, config.SWITCHBOARD_LOGIN_MAX_FAILURES, config.SWITCHBOARD_LOGIN_WINDOW_SECONDS, config.SWITCHBOARD_LOGIN_MAX_FAILURES_PER_IP);
+  }
+
+  /** Checks a password and opens a session. Failures are slowed, counted and audited; none says why. */
+  async login(username: string, password: string, actor: Actor): Promise<{ user: UserEntity; sessionToken: string; expiresAt: Date }> {
+    const ip = actor.ip ?? 'unknown';
+    const lockedFor = await this.throttle.lockedFor(username, ip);
+    if (lockedFor > 0) {
+      await this.recordLogin(actor, username, null, 'denied', 'too many failed logins');
+      throw new RateLimitedError('too many failed logins; try again later', lockedFor);
+    }
+    const user = await this.users.findByUsername(username);
+    const passwordOk = user?.passwordHash ? await verifyPassword(user.passwordHash, password) : await verifyAgainstDummy(password);
+    if (!user || !passwordOk || user.disabled || user.isServiceAccount) {
+      const failures = await this.throttle.recordFailure(username, ip);
+      const reason = !user ? 'unknown user' : !passwordOk ? 'wrong password' : user.disabled ? 'user disabled' : 'service account';
+      await this.recordLogin(actor, username, user?.id ?? null, 'failed', reason);
+      // Slow repeated guessing down further than the hash already does.
+      await new Promise((resolve) => setTimeout(resolve, Math.min(100 * failures, 1000)));
+      throw new UnauthenticatedError(INVALID_CREDENTIALS);
+    }
+    await this.throttle.reset(username);
+    const sessionToken = generateSecret('');
+    const now = new Date();
+    const expiresAt = new Date(now.getTime() + this.config.SWITCHBOARD_SESSION_MAX_HOURS * 3_600_000);
+    await this.tx.run(async (manager) => {
+      await manager.getRepository(SessionEntity).insert({
+        idHash: sha256Hex(sessionToken), userId: user.id, createdAt: now, lastSeenAt: now, expiresAt,
+        ip: actor.ip ?? null, userAgent: actor.userAgent?.slice(0, 512) ?? null,
+      });
+      await this.audit.record(manager, { ...actor, type: 'user', id: user.id, name: user.username }, {
+        action: 'auth.login', outcome: 'succeeded', resourceType: 'user', resourceId: user.id,
+      });
+    });
+    return { user, sessionToken, expiresAt };
+  }
+
+  async logout(caller: AuthenticatedCaller, actor: Actor): Promise<void> {
+    await this.tx.run(async (manager) => {
+      if (caller.sessionIdHash) await manager.delete(SessionEntity, { idHash: caller.sessionIdHash });
+      await this.audit.record(manager, actor, { action: 'auth.logout', outcome: 'succeeded', resourceType: 'user', resourceId: caller.user.id });
+    });
+  }
+
+  /** Resolves a session cookie. Returns null for unknown, expired (idle or absolute) or disabled. */
+  async authenticateSession(cookieValue: string): Promise<AuthenticatedCaller | null> {
+    const idHash = sha256Hex(cookieValue);
+    const rows: CallerRow[] = await this.dataSource.query(
+      `SELECT s.user_id, u.disabled, s.last_seen_at, s.expires_at
+         FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1`,
+      [idHash],
+    );
+    const row = rows[0];
+    if (!row || row.disabled) return null;
+    const now = Date.now();
+    const idleLimit = this.config.SWITCHBOARD_SESSION_IDLE_MINUTES * 60_000;
+    if ((row.expires_at && row.expires_at.getTime() <= now) || (row.last_seen_at && now - row.last_seen_at.getTime() > idleLimit)) {
+      await this.dataSource.query('DELETE FROM sessions WHERE id_hash = $1', [idHash]);
+      return null;
+    }
+    if (row.last_seen_at && now - row.last_seen_at.getTime() > TOUCH_INTERVAL_MS) {
+      await this.dataSource.query('UPDATE sessions SET last_seen_at = now() WHERE id_hash = $1', [idHash]);
+    }
+    const user = await this.users.findById(row.user_id);
+    return user ? { user, via: 'session', sessionIdHash: idHash, tokenScopes: null } : null;
+  }
+
+  /** Resolves a bearer token. Returns null for unknown, expired, revoked, or a disabled owner. */
+  async authenticateToken(bearer: string): Promise<AuthenticatedCaller | null> {
+    if (!bearer.startsWith(API_TOKEN_PREFIX) || bearer.length > 200) return null;
+    const rows: CallerRow[] = await this.dataSource.query(
+      `SELECT t.id AS token_id, t.user_id, t.scopes, t.expires_at, t.last_used_at, t.revoked_at, u.disabled
+         FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1`,
+      [sha256Hex(bearer)],
+    );
+    const row = rows[0];
+    if (!row || row.disabled || row.revoked_at || (row.expires_at && row.expires_at.getTime() <= Date.now())) return null;
+    if (!row.last_used_at || Date.now() - row.last_used_at.getTime() > TOUCH_INTERVAL_MS) {
+      await this.dataSource.query('UPDATE api_tokens SET last_used_at = now() WHERE id = $1', [row.token_id]);
+    }
+    const user = await this.users.findById(row.user_id);
+    return user ? { user, via: 'token', tokenId: row.token_id, tokenScopes: row.scopes ?? null } : null;
+  }
+
+  private async recordLogin(actor: Actor, username: string, userId: string | null, outcome: 'failed' | 'denied', reason: string): Promise<void> {
+    await this.tx.run((manager) =>
+      this.audit.record(manager, { ...actor, type: 'anonymous', id: null, name: username.slice(0, 100) }, {
+        action: 'auth.login.failed', outcome, resourceType: 'user', resourceId: userId, reason,
+      }),
+    );
+  }
+}

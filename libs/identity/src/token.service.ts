@@ -1,0 +1,77 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { type Actor, InvalidError, NotFoundError, TransactionRunner } from '@switchboard/core';
+import { AuditWriter } from '@switchboard/audit';
+import { ApiTokenEntity } from './api-token.entity';
+import { API_TOKEN_PREFIX, generateSecret, sha256Hex } from './secret-token';
+import type { CreateTokenInput } from './identity.schema';
+
+export interface TokenView {
+  id: string;
+  name: string;
+  prefix: string;
+  scopes: ApiTokenEntity['scopes'];
+  expiresAt: string | null;
+  lastUsedAt: string | null;
+  createdAt: string;
+}
+
+export function toTokenView(token: ApiTokenEntity): TokenView {
+  return {
+    id: token.id, name: token.name, prefix: token.prefix, scopes: token.scopes,
+    expiresAt: token.expiresAt?.toISOString() ?? null, lastUsedAt: token.lastUsedAt?.toISOString() ?? null,
+    createdAt: token.createdAt.toISOString(),
+  };
+}
+
+const MAX_TOKEN_LIFETIME_DAYS = 366;
+
+/** Personal and service-account API tokens: created once, listed without the secret, revoked. */
+@Injectable()
+export class TokenService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly tx: TransactionRunner,
+    private readonly audit: AuditWriter,
+  ) {}
+
+  async create(actor: Actor, ownerId: string, input: CreateTokenInput): Promise<{ token: ApiTokenEntity; secret: string }> {
+    const now = Date.now();
+    // Tokens always expire: 90 days unless asked otherwise, never more than a year.
+    const expiresAt = input.expiresAt ? new Date(input.expiresAt) : new Date(now + 90 * 86_400_000);
+    if (expiresAt.getTime() <= now) throw new InvalidError('invalid token', [{ field: 'expiresAt', message: 'must be in the future' }]);
+    if (expiresAt.getTime() > now + MAX_TOKEN_LIFETIME_DAYS * 86_400_000) {
+      throw new InvalidError('invalid token', [{ field: 'expiresAt', message: `must be within ${MAX_TOKEN_LIFETIME_DAYS} days` }]);
+    }
+    const secret = generateSecret(API_TOKEN_PREFIX);
+    return this.tx.run(async (manager) => {
+      const repo = manager.getRepository(ApiTokenEntity);
+      const token = await repo.save(repo.create({
+        userId: ownerId, name: input.name, tokenHash: sha256Hex(secret), prefix: secret.slice(0, API_TOKEN_PREFIX.length + 6),
+        scopes: input.scopes ?? null, expiresAt, createdAt: new Date(now), lastUsedAt: null, revokedAt: null,
+      }));
+      await this.audit.record(manager, actor, {
+        action: 'token.created', outcome: 'succeeded', resourceType: 'token', resourceId: token.id,
+        details: { after: toTokenView(token), ownerId },
+      });
+      return { token, secret };
+    });
+  }
+
+  listForUser(userId: string): Promise<ApiTokenEntity[]> {
+    return this.dataSource.getRepository(ApiTokenEntity).createQueryBuilder('t')
+      .where('t.user_id = :userId AND t.revoked_at IS NULL', { userId }).orderBy('t.created_at', 'DESC').limit(500).getMany();
+  }
+
+  /** Revokes one of the caller's own tokens (or any, for admins); others' tokens are "not found". */
+  async revoke(actor: Actor, tokenId: string, mayRevokeAny: boolean): Promise<void> {
+    await this.tx.run(async (manager) => {
+      const token = await manager.getRepository(ApiTokenEntity).findOneBy({ id: tokenId });
+      if (!token || token.revokedAt || (!mayRevokeAny && token.userId !== actor.id)) throw new NotFoundError('token');
+      await manager.update(ApiTokenEntity, { id: tokenId }, { revokedAt: new Date() });
+      await this.audit.record(manager, actor, {
+        action: 'token.revoked', outcome: 'succeeded', resourceType: 'token', resourceId: tokenId, details: { before: toTokenView(token) },
+      });
+    });
+  }
+}

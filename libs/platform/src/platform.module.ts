@@ -1,0 +1,45 @@
+import { type DynamicModule, Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, type AppConfig, createLogger, createRedisConnection, LOGGER, REDIS, TransactionRunner } from '@switchboard/core';
+import { AuditWriter } from '@switchboard/audit';
+import { AccessRepository } from '@switchboard/access';
+import { createDataSource, initializeWithRetry } from './data-source';
+
+/**
+ * Shared infrastructure for every app: configuration, the PostgreSQL DataSource, a Redis
+ * connection, the transaction runner and the audit writer.
+ */
+@Global()
+@Module({})
+export class PlatformModule implements OnApplicationShutdown {
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    private readonly dataSource: DataSource,
+  ) {}
+
+  static forRoot(config: AppConfig, serviceName: string): DynamicModule {
+    return {
+      module: PlatformModule,
+      providers: [
+        { provide: APP_CONFIG, useValue: config },
+        { provide: LOGGER, useValue: createLogger(serviceName, config.SWITCHBOARD_LOG_LEVEL) },
+        {
+          provide: DataSource,
+          useFactory: () =>
+            initializeWithRetry(createDataSource({ url: config.DATABASE_URL, poolSize: config.SWITCHBOARD_DB_POOL_SIZE, applicationName: `switchboard-${serviceName}` })),
+        },
+        { provide: REDIS, useFactory: () => createRedisConnection(config.REDIS_URL, { name: `switchboard-${serviceName}` }) },
+        { provide: TransactionRunner, useFactory: (dataSource: DataSource) => new TransactionRunner(dataSource), inject: [DataSource] },
+        { provide: AuditWriter, useValue: new AuditWriter() },
+        { provide: AccessRepository, useFactory: (dataSource: DataSource) => new AccessRepository(dataSource), inject: [DataSource] },
+      ],
+      exports: [APP_CONFIG, LOGGER, DataSource, REDIS, TransactionRunner, AuditWriter, AccessRepository],
+    };
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.redis.disconnect();
+    if (this.dataSource.isInitialized) await this.dataSource.destroy();
+  }
+}

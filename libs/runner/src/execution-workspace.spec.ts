@@ -1,0 +1,87 @@
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ExecutionWorkspace } from './execution-workspace';
+
+const created: ExecutionWorkspace[] = [];
+
+async function createWorkspace(params: Record<string, unknown> = {}, baseDir?: string): Promise<ExecutionWorkspace> {
+  const workspace = await ExecutionWorkspace.create({ executionId: `ws-test-${created.length}`, params, baseDir });
+  created.push(workspace);
+  return workspace;
+}
+
+function mode(stats: { mode: number }): number {
+  return stats.mode & 0o777;
+}
+
+afterEach(async () => {
+  await Promise.all(created.splice(0).map((workspace) => workspace.remove()));
+});
+
+describe('ExecutionWorkspace', () => {
+  it('creates a private directory under the OS temp dir with home, tmp and work dirs', async () => {
+    const workspace = await createWorkspace();
+    expect(dirname(workspace.dir)).toBe(tmpdir());
+    expect(mode(await stat(workspace.dir))).toBe(0o700);
+    for (const dir of [workspace.homeDir, workspace.tmpDir, workspace.workDir]) {
+      expect((await stat(dir)).isDirectory()).toBe(true);
+      expect(mode(await stat(dir))).toBe(0o700);
+    }
+  });
+
+  it('creates the directory under a given base dir', async () => {
+    const base = await createWorkspace();
+    const workspace = await createWorkspace({}, base.tmpDir);
+    expect(dirname(workspace.dir)).toBe(base.tmpDir);
+  });
+
+  it('gives two executions different directories', async () => {
+    const [a, b] = await Promise.all([createWorkspace(), createWorkspace()]);
+    expect(a.dir).not.toBe(b.dir);
+  });
+
+  it('writes all parameters to a private JSON file', async () => {
+    const params = { service: 'api', replicas: 2, tags: ['a'], secret: 'hunter2' };
+    const workspace = await createWorkspace(params);
+    expect(JSON.parse(await readFile(workspace.paramsFile, 'utf8'))).toEqual(params);
+    expect(mode(await stat(workspace.paramsFile))).toBe(0o600);
+  });
+
+  it('gives every step a fresh, empty, private output file', async () => {
+    const workspace = await createWorkspace();
+    const first = await workspace.createOutputFile('deploy');
+    const again = await workspace.createOutputFile('deploy');
+    expect(first).not.toBe(again);
+    expect(await readFile(again, 'utf8')).toBe('');
+    expect(mode(await stat(again))).toBe(0o600);
+    expect(first.startsWith(workspace.dir)).toBe(true);
+  });
+
+  it('writes scripts as private files, keeping odd step names inside the workspace', async () => {
+    const workspace = await createWorkspace();
+    const script = await workspace.writeScript('../../etc/passwd', 'echo hi\n', '.sh');
+    expect(dirname(dirname(script))).toBe(workspace.dir);
+    expect(script.endsWith('.sh')).toBe(true);
+    expect(await readFile(script, 'utf8')).toBe('echo hi\n');
+    expect(mode(await stat(script))).toBe(0o600);
+  });
+
+  it('removes everything, also directories a step made read-only', async () => {
+    const workspace = await createWorkspace();
+    const locked = join(workspace.workDir, 'locked');
+    await mkdir(locked);
+    await writeFile(join(locked, 'file'), 'x');
+    await chmod(locked, 0o500);
+    await workspace.remove();
+    expect(existsSync(workspace.dir)).toBe(false);
+  });
+
+  it('removing twice is harmless', async () => {
+    const workspace = await createWorkspace();
+    await workspace.remove();
+    await expect(workspace.remove()).resolves.toBeUndefined();
+  });
+});

@@ -1,0 +1,43 @@
+import 'reflect-metadata';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { loadConfig } from '@switchboard/core';
+import { createDataSource, runMigrations, seedEssentials } from '@switchboard/platform';
+import { startPostgres, startRedis } from '../../scripts/local-stack';
+import { ADMIN_PASSWORD, ADMIN_USERNAME } from './constants';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    databaseUrl: string;
+    redisUrl: string;
+    postgresPort: number;
+    redisPort: number;
+    stackDir: string;
+  }
+}
+
+/** One throw-away PostgreSQL and Redis for the whole run; tests isolate themselves by unique names. */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const dir = mkdtempSync(join(tmpdir(), 'switchboard-test-'));
+  chmodSync(dir, 0o711); // embedded PostgreSQL runs as the postgres user and must traverse it
+  const [postgres, redis] = await Promise.all([
+    startPostgres({ dir: join(dir, 'pg'), fast: true, database: 'switchboard_test' }),
+    startRedis({ dir: join(dir, 'redis') }),
+  ]);
+  const config = loadConfig({ DATABASE_URL: postgres.url, REDIS_URL: redis.url, SWITCHBOARD_ADMIN_USERNAME: ADMIN_USERNAME, SWITCHBOARD_ADMIN_PASSWORD: ADMIN_PASSWORD });
+  const dataSource = await createDataSource({ url: postgres.url, poolSize: 2 }).initialize();
+  await runMigrations(dataSource);
+  await seedEssentials(dataSource, config);
+  await dataSource.destroy();
+  project.provide('databaseUrl', postgres.url);
+  project.provide('redisUrl', redis.url);
+  project.provide('postgresPort', postgres.port);
+  project.provide('redisPort', redis.port);
+  project.provide('stackDir', dir);
+  return async () => {
+    await Promise.allSettled([postgres.stop(), redis.stop()]);
+    rmSync(dir, { recursive: true, force: true });
+  };
+}
