@@ -11,6 +11,11 @@ import { MeController } from './me/me.controller';
 import { TokensController } from './tokens/tokens.controller';
 import { UsersController } from './users/users.controller';
 import { HealthController } from './health/health.controller';
+import { ProjectsController } from './projects/projects.controller';
+import { ProceduresController } from './procedures/procedures.controller';
+import { ExecutionsController } from './executions/executions.controller';
+import { ProcedureService, ProjectService } from '@switchboard/procedures';
+import { ExecutionLiveHub, ExecutionQueue, ExecutionService } from '@switchboard/executions';
 
 @Module({})
 export class ApiModule {
@@ -18,9 +23,10 @@ export class ApiModule {
     return {
       module: ApiModule,
       imports: [PlatformModule.forRoot(config, 'api'), DiscoveryModule],
-      controllers: [AuthController, MeController, TokensController, UsersController, HealthController],
+      controllers: [AuthController, MeController, TokensController, UsersController, HealthController, ProjectsController, ProceduresController, ExecutionsController],
       providers: [
         UserRepository, UserService, TokenService, AuthenticationService,
+        ProjectService, ProcedureService, ExecutionQueue, ExecutionService, ExecutionLiveHub,
         PolicyCoverageCheck,
         { provide: APP_GUARD, useClass: AccessGuard },
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },

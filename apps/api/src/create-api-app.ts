@@ -6,6 +6,7 @@ import helmet from '@fastify/helmet';
 import cookie from '@fastify/cookie';
 import { type AppConfig, createLogger, PinoNestLogger } from '@switchboard/core';
 import { ApiModule } from './api.module';
+import { YAML_CONTENT_TYPES } from './http/definition-body';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
 
@@ -32,6 +33,8 @@ export async function createApiApp(config: AppConfig): Promise<NestFastifyApplic
     abortOnError: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
+  // Procedure definitions may arrive as YAML text; the parser keeps them as a string.
+  fastify.addContentTypeParser(YAML_CONTENT_TYPES, { parseAs: 'string' }, (_request, body, done) => done(null, body));
   fastify.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });

@@ -6,3 +6,4 @@ export * from './role-binding.entity';
 export * from './caller-ability';
 export * from './policy.decorator';
 export * from './access.repository';
+export * from './access-filter';

@@ -33,6 +33,8 @@ const configSchema = z.object({
   SWITCHBOARD_WORKER_LOST_SECONDS: z.coerce.number().positive().default(30),
   SWITCHBOARD_SHUTDOWN_GRACE_SECONDS: z.coerce.number().positive().default(30),
   SWITCHBOARD_OUTPUT_LIMIT_BYTES: z.coerce.number().int().positive().default(10 * 1024 * 1024),
+  /** Key material for secrets at rest; when unset, a key is generated and kept in the database. */
+  SWITCHBOARD_ENCRYPTION_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
   SWITCHBOARD_DB_POOL_SIZE: z.coerce.number().int().positive().default(10),
 });
 

@@ -9,3 +9,4 @@ export * from './transaction-runner';
 export * from './request-context';
 export * from './actor';
 export * from './di-tokens';
+export * from './secret-box';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { type AppConfig, SYSTEM_ACTOR } from '@switchboard/core';
+import { type AppConfig, type Logger, SYSTEM_ACTOR } from '@switchboard/core';
 import { AuditWriter } from '@switchboard/audit';
 import { BUILT_IN_ROLES } from '@switchboard/access';
 import { hashPassword } from '@switchboard/identity';
@@ -48,4 +48,19 @@ export async function seedEssentials(dataSource: DataSource, config: AppConfig):
     });
     return { adminCreated: true, generatedPassword };
   });
+}
+
+/**
+ * The key sealing secrets at rest: SWITCHBOARD_ENCRYPTION_KEY when set; otherwise one generated
+ * on first use and kept in the database (convenient, but a database dump then holds both).
+ */
+export async function loadEncryptionKey(dataSource: DataSource, config: AppConfig, logger?: Logger): Promise<string> {
+  if (config.SWITCHBOARD_ENCRYPTION_KEY) return config.SWITCHBOARD_ENCRYPTION_KEY;
+  await dataSource.query(
+    `INSERT INTO system_settings (name, value) VALUES ('encryption_key', $1) ON CONFLICT (name) DO NOTHING`,
+    [randomBytes(32).toString('base64url')],
+  );
+  const [row] = (await dataSource.query(`SELECT value FROM system_settings WHERE name = 'encryption_key'`)) as Array<{ value: string }>;
+  logger?.warn('SWITCHBOARD_ENCRYPTION_KEY is not set: secrets are sealed with a key kept in the database; set it in production');
+  return row.value;
 }

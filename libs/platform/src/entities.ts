@@ -1,10 +1,16 @@
 import { AuditChainHeadEntity, AuditEventEntity } from '@switchboard/audit';
 import { RoleBindingEntity, RoleEntity } from '@switchboard/access';
 import { ApiTokenEntity, SessionEntity, TeamEntity, TeamMemberEntity, UserEntity } from '@switchboard/identity';
+import { ProcedureEntity, ProcedureVersionEntity, ProjectEntity } from '@switchboard/procedures';
+import { ExecutionEntity, ExecutionLogEntity, WorkerEntity } from '@switchboard/executions';
+import { SystemSettingEntity } from './system-setting.entity';
 
 /** Every entity, listed explicitly: globs break bundles and hide what the schema is. */
 export const ENTITIES = [
   UserEntity, TeamEntity, TeamMemberEntity, SessionEntity, ApiTokenEntity,
   RoleEntity, RoleBindingEntity,
   AuditEventEntity, AuditChainHeadEntity,
+  ProjectEntity, ProcedureEntity, ProcedureVersionEntity,
+  ExecutionEntity, ExecutionLogEntity, WorkerEntity,
+  SystemSettingEntity,
 ];

@@ -1,10 +1,11 @@
 import { type DynamicModule, Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
-import { APP_CONFIG, type AppConfig, createLogger, createRedisConnection, LOGGER, REDIS, TransactionRunner } from '@switchboard/core';
+import { APP_CONFIG, type AppConfig, createLogger, createRedisConnection, LOGGER, type Logger, REDIS, SecretBox, TransactionRunner } from '@switchboard/core';
 import { AuditWriter } from '@switchboard/audit';
 import { AccessRepository } from '@switchboard/access';
 import { createDataSource, initializeWithRetry } from './data-source';
+import { loadEncryptionKey } from './bootstrap';
 
 /**
  * Shared infrastructure for every app: configuration, the PostgreSQL DataSource, a Redis
@@ -32,9 +33,14 @@ export class PlatformModule implements OnApplicationShutdown {
         { provide: REDIS, useFactory: () => createRedisConnection(config.REDIS_URL, { name: `switchboard-${serviceName}` }) },
         { provide: TransactionRunner, useFactory: (dataSource: DataSource) => new TransactionRunner(dataSource), inject: [DataSource] },
         { provide: AuditWriter, useValue: new AuditWriter() },
+        {
+          provide: SecretBox,
+          useFactory: async (dataSource: DataSource, logger: Logger) => new SecretBox(await loadEncryptionKey(dataSource, config, logger)),
+          inject: [DataSource, LOGGER],
+        },
         { provide: AccessRepository, useFactory: (dataSource: DataSource) => new AccessRepository(dataSource), inject: [DataSource] },
       ],
-      exports: [APP_CONFIG, LOGGER, DataSource, REDIS, TransactionRunner, AuditWriter, AccessRepository],
+      exports: [APP_CONFIG, LOGGER, DataSource, REDIS, TransactionRunner, AuditWriter, AccessRepository, SecretBox],
     };
   }
 

@@ -80,9 +80,9 @@ export async function runHttpStep(options: HttpStepOptions): Promise<StepResult>
     if (failure) throw failure.error;
     return { outcome, exitCode: null, signal: null, outputs: {}, startedAt, ...fields, finishedAt: new Date() };
   };
-  const fail = (reason: string): StepResult => {
+  const fail = (reason: string, fields: Partial<StepResult> = {}): StepResult => {
     log.system(`[switchboard] ${reason}`);
-    return finish('failed', { reason });
+    return finish('failed', { ...fields, reason });
   };
   if (options.signal?.aborted) return finish('canceled', { reason: describeAbortReason(options.signal) });
 
@@ -106,7 +106,7 @@ export async function runHttpStep(options: HttpStepOptions): Promise<StepResult>
   const { timeoutMs } = options;
   const timer =
     timeoutMs === undefined ? undefined : setTimeout(() => stop('timed_out', `timed out after ${timeoutMs} ms`), timeoutMs);
-  const shownUrl = displayUrl(request.url);
+  const shownUrl = request.url.href;
 
   let phase: 'request' | 'response' = 'request';
   try {
@@ -137,9 +137,11 @@ export async function runHttpStep(options: HttpStepOptions): Promise<StepResult>
     const outputs: Record<string, string> = { status: String(response.status) };
     if (body !== undefined) outputs.body = body;
     if (isExpected(response.status)) return finish('succeeded', { outputs });
-    return fail(`unexpected status ${response.status} (expected ${describeExpected(options.expectedStatus)})`);
+    return fail(`unexpected status ${response.status} (expected ${describeExpected(options.expectedStatus)})`, { outputs });
   } catch (error: unknown) {
     log.end();
+    const failure = log.callbackFailure;
+    if (failure) throw failure.error;
     if (termination) {
       log.system(`[switchboard] ${method} ${shownUrl}: ${termination.reason}`);
       return finish(termination.outcome, { reason: termination.reason });
@@ -194,6 +196,7 @@ function buildRequest(options: HttpStepOptions, context: TemplateContext): HttpR
     if (/[\r\n\0]/.test(value)) throw new RequestError(`header ${name} contains a line break or NUL`);
     headers.set(name, value);
   }
+  moveCredentialsToHeader(url, headers);
 
   const { body } = options;
   if (body === undefined) return { url, headers, body: undefined };
@@ -218,13 +221,23 @@ function parseJsonBody(body: string): unknown {
   }
 }
 
-/** Credentials in the URL must not reach the log. */
-function displayUrl(url: URL): string {
-  if (url.username === '' && url.password === '') return url.href;
-  const shown = new URL(url);
-  shown.username = '';
-  shown.password = '';
-  return shown.href;
+/**
+ * fetch() refuses URLs with credentials (and would print them in its error); send them as Basic
+ * auth the way curl does, which also keeps them out of the logged URL.
+ */
+function moveCredentialsToHeader(url: URL, headers: Headers): void {
+  if (url.username === '' && url.password === '') return;
+  let credentials: string;
+  try {
+    credentials = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+  } catch {
+    throw new RequestError('invalid credentials in URL');
+  }
+  url.username = '';
+  url.password = '';
+  if (!headers.has('authorization')) {
+    headers.set('authorization', `Basic ${Buffer.from(credentials).toString('base64')}`);
+  }
 }
 
 /** Streams the body to the log as it arrives; returns it for the `body` output when it is small. */
@@ -252,21 +265,19 @@ async function streamBody(response: Response, maxBytes: number, log: StepLog): P
   return text.includes('\0') ? undefined : text;
 }
 
+/** Lets an abort end the wait for a promise that itself cannot be aborted (the caller's checkTarget). */
 function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   return new Promise((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
+    const onAbort = (): void => {
+      reject(new Error('aborted'));
+    };
     if (signal.aborted) onAbort();
     signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
+    promise
+      .finally(() => {
         signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
+      })
+      .then(resolve, reject);
   });
 }
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ExecutionWorkspace } from './execution-workspace';
 import { InvalidStepError } from './invalid-step.error';
 import { OutputBudget } from './output-budget';
@@ -88,11 +88,10 @@ function liveMembers(pgid: number): number[] {
 
 function isAlive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
+    return !/\) [ZX] /.test(readFileSync(`/proc/${pid}/stat`, 'latin1'));
   } catch {
     return false;
   }
-  return (readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ')[1] ?? '')[0] !== 'Z';
 }
 
 function groupExists(pgid: number): boolean {
@@ -133,7 +132,136 @@ console.log(\`service=\${process.env.PARAM_SERVICE} replicas=\${process.env.PARA
 console.log('file:' + JSON.parse(fs.readFileSync(process.env.SWITCHBOARD_PARAMS, 'utf8')).service);`,
 };
 
-describe('runShellStep', () => {
+// Every test has its own workspace and processes, so they run side by side to keep the suite fast.
+describe.concurrent('runShellStep', () => {
+  // First: these wait for init to reap zombies, so they should not queue behind the quick tests.
+  describe('process supervision', () => {
+    const options = { timeout: 15_000 };
+
+    it('cancel kills the whole process group', options, async () => {
+      const controller = new AbortController();
+      const output = new Output();
+      const workspace = await createWorkspace();
+      const running = runShellStep({
+        workspace,
+        stepName: 'sleepy',
+        shell: 'bash',
+        run: 'sleep 100 & sleep 100 & echo "pgid=$$"; sleep 100; wait',
+        onLine: output.onLine,
+        signal: controller.signal,
+        killGraceMs: 2_000,
+      });
+      const pgid = Number((await output.waitFor(/^pgid=(\d+)$/))[1]);
+      expect(liveMembers(pgid).length).toBeGreaterThanOrEqual(3);
+      const canceledAt = Date.now();
+      controller.abort('operator asked');
+      const result = await running;
+      expect(Date.now() - canceledAt).toBeLessThan(2_000);
+      expect(result).toMatchObject({ outcome: 'canceled', reason: 'canceled: operator asked', signal: 'SIGTERM' });
+      expect(output.texts('system')[0]).toBe("[switchboard] canceled: operator asked; sending SIGTERM to the step's processes");
+      await expectGroupGone(pgid);
+    });
+
+    it('timeout kills the whole process group', options, async () => {
+      const output = new Output();
+      const { result } = await run('bash', 'sleep 100 & sleep 100 & echo "pgid=$$"; wait', {
+        timeoutMs: 300,
+        killGraceMs: 2_000,
+        onLine: output.onLine,
+      });
+      expect(result).toMatchObject({ outcome: 'timed_out', reason: 'timed out after 300 ms' });
+      expect(result.finishedAt.getTime() - result.startedAt.getTime()).toBeGreaterThanOrEqual(300);
+      const pgid = Number((await output.waitFor(/^pgid=(\d+)$/))[1]);
+      await expectGroupGone(pgid);
+    });
+
+    it('SIGKILLs a step that ignores SIGTERM once the grace period is over', options, async () => {
+      const controller = new AbortController();
+      const output = new Output();
+      const workspace = await createWorkspace();
+      const running = runShellStep({
+        workspace,
+        stepName: 'stubborn',
+        shell: 'bash',
+        run: `trap 'echo "ignoring TERM"' TERM
+(trap '' TERM; echo "child=$BASHPID"; while :; do sleep 0.05; done) &
+echo "pgid=$$"
+while :; do sleep 0.05; done`,
+        onLine: output.onLine,
+        signal: controller.signal,
+        killGraceMs: 300,
+      });
+      const pgid = Number((await output.waitFor(/^pgid=(\d+)$/))[1]);
+      await output.waitFor(/^child=\d+$/);
+      const canceledAt = Date.now();
+      controller.abort();
+      const result = await running;
+      const elapsed = Date.now() - canceledAt;
+      expect(result).toMatchObject({ outcome: 'canceled', reason: 'canceled', signal: 'SIGKILL' });
+      expect(elapsed).toBeGreaterThanOrEqual(300);
+      expect(elapsed).toBeLessThan(300 + 3_000);
+      expect(output.texts('stdout')).toContain('ignoring TERM');
+      expect(output.texts('system')).toContain(
+        '[switchboard] processes still running 300 ms after SIGTERM; sending SIGKILL',
+      );
+      await expectGroupGone(pgid);
+    });
+
+    it('SIGKILLs a child that ignores SIGTERM even when the main process exits on it', options, async () => {
+      const output = new Output();
+      const { result } = await run(
+        'bash',
+        `(trap '' TERM; echo "child=$BASHPID"; while :; do sleep 0.05; done) &
+echo "pgid=$$"
+wait`,
+        { timeoutMs: 300, killGraceMs: 300, onLine: output.onLine },
+      );
+      expect(result.outcome).toBe('timed_out');
+      expect(output.texts('system')).toContain('[switchboard] processes still running 300 ms after SIGTERM; sending SIGKILL');
+      await expectGroupGone(Number((await output.waitFor(/^pgid=(\d+)$/))[1]));
+    });
+
+    it('kills background processes left by a step that exits 0 and returns promptly', options, async () => {
+      const output = new Output();
+      const startedAt = Date.now();
+      const { result } = await run('bash', 'sleep 1000 &\necho "bg=$!"\necho "pgid=$$"\nexit 0', {
+        onLine: output.onLine,
+      });
+      expect(Date.now() - startedAt).toBeLessThan(5_000);
+      expect(result).toMatchObject({ outcome: 'succeeded', exitCode: 0 });
+      expect(output.texts('system')).toEqual(['[switchboard] the step left background processes running; killing them']);
+      const background = Number((await output.waitFor(/^bg=(\d+)$/))[1]);
+      expect(isAlive(background)).toBe(false);
+      await expectGroupGone(Number((await output.waitFor(/^pgid=(\d+)$/))[1]));
+    });
+
+    it('stops reading output that a process outside the group keeps open', options, async () => {
+      const output = new Output();
+      let escaped = 0;
+      try {
+        // Wait until the child has really left the group, or the runner would rightly kill it as an orphan.
+        const script = 'setsid sh -c "touch escaped; exec sleep 60" &\necho "escaped=$!"\nuntil [ -e escaped ]; do sleep 0.01; done';
+        const { result } = await run('bash', script, {
+          drainTimeoutMs: 200,
+          onLine: output.onLine,
+        });
+        escaped = Number((await output.waitFor(/^escaped=(\d+)$/))[1]);
+        expect(result.outcome).toBe('succeeded');
+        expect(output.texts('system')).toContain(
+          "[switchboard] a process outside the step's process group keeps its output open; no longer reading it",
+        );
+      } finally {
+        if (escaped > 0) process.kill(escaped, 'SIGKILL');
+      }
+    });
+
+    it('leaves a step that finishes in time alone', options, async () => {
+      const { result, output } = await run('bash', 'echo quick', { timeoutMs: 5_000, killGraceMs: 100 });
+      expect(result.outcome).toBe('succeeded');
+      expect(output.texts('system')).toEqual([]);
+    });
+  });
+
   it('runs a bash step and reports its stdout and stderr lines', async () => {
     const { result, output } = await run('bash', 'echo out one\necho err one >&2\necho out two\n');
     expect(result).toMatchObject({ outcome: 'succeeded', exitCode: 0, signal: null, outputs: {} });
@@ -310,6 +438,20 @@ with open(os.environ["SWITCHBOARD_OUTPUT"], "a") as f:
     expect(output.texts('system')).toEqual(['[switchboard] could not start /nonexistent/interpreter: not found']);
   });
 
+  it('fails a step whose absolute interpreter is not executable', async () => {
+    const { result } = await run('/usr', 'echo hi');
+    expect(result).toMatchObject({ outcome: 'failed', reason: 'could not start /usr: permission denied' });
+  });
+
+  it('does not read another file through an outputs file replaced by a symbolic link', async () => {
+    const { result } = await run('bash', 'rm "$SWITCHBOARD_OUTPUT"; ln -s /etc/passwd "$SWITCHBOARD_OUTPUT"');
+    expect(result).toMatchObject({
+      outcome: 'failed',
+      outputs: {},
+      reason: 'invalid $SWITCHBOARD_OUTPUT: the outputs file was replaced by a symbolic link',
+    });
+  });
+
   it('fails an otherwise successful step whose outputs file is malformed', async () => {
     const { result, output } = await run('bash', 'echo "not an output line" >> "$SWITCHBOARD_OUTPUT"');
     expect(result.outcome).toBe('failed');
@@ -409,6 +551,25 @@ for (let i = 0; i < ${lineCount}; i += 1000) {
     expect(output.texts('stdout')).toEqual([`pgid=${started}`]);
   });
 
+  it('rejects with the error thrown by onStart, after killing the step', async () => {
+    const workspace = await createWorkspace();
+    const failure = new Error('could not record pid');
+    let pgid = 0;
+    const attempt = runShellStep({
+      workspace,
+      stepName: 'step',
+      shell: 'bash',
+      run: 'sleep 100 & sleep 100',
+      onStart: ({ pid }) => {
+        pgid = pid;
+        throw failure;
+      },
+      onLine: () => undefined,
+    });
+    await expect(attempt).rejects.toBe(failure);
+    await waitUntil(() => liveMembers(pgid).length === 0, 2_000, 'the step to be killed');
+  });
+
   it('rejects with the error thrown by onLine, after killing the step', async () => {
     const workspace = await createWorkspace();
     const failure = new Error('log store down');
@@ -426,131 +587,6 @@ for (let i = 0; i < ${lineCount}; i += 1000) {
       },
     });
     await expect(attempt).rejects.toBe(failure);
-    await expectGroupGone(pgid);
-  });
-
-  describe.concurrent('process supervision', () => {
-    const options = { timeout: 15_000 };
-
-    it('cancel kills the whole process group', options, async () => {
-      const controller = new AbortController();
-      const output = new Output();
-      const workspace = await createWorkspace();
-      const running = runShellStep({
-        workspace,
-        stepName: 'sleepy',
-        shell: 'bash',
-        run: 'sleep 100 & sleep 100 & echo "pgid=$$"; sleep 100; wait',
-        onLine: output.onLine,
-        signal: controller.signal,
-        killGraceMs: 2_000,
-      });
-      const pgid = Number((await output.waitFor(/^pgid=(\d+)$/))[1]);
-      expect(liveMembers(pgid).length).toBeGreaterThanOrEqual(3);
-      const canceledAt = Date.now();
-      controller.abort('operator asked');
-      const result = await running;
-      expect(Date.now() - canceledAt).toBeLessThan(2_000);
-      expect(result).toMatchObject({ outcome: 'canceled', reason: 'canceled: operator asked', signal: 'SIGTERM' });
-      expect(output.texts('system')[0]).toBe("[switchboard] canceled: operator asked; sending SIGTERM to the step's processes");
-      await expectGroupGone(pgid);
-    });
-
-    it('timeout kills the whole process group', options, async () => {
-      const output = new Output();
-      const { result } = await run('bash', 'sleep 100 & sleep 100 & echo "pgid=$$"; wait', {
-        timeoutMs: 300,
-        killGraceMs: 2_000,
-        onLine: output.onLine,
-      });
-      expect(result).toMatchObject({ outcome: 'timed_out', reason: 'timed out after 300 ms' });
-      expect(result.finishedAt.getTime() - result.startedAt.getTime()).toBeGreaterThanOrEqual(300);
-      const pgid = Number((await output.waitFor(/^pgid=(\d+)$/))[1]);
-      await expectGroupGone(pgid);
-    });
-
-    it('SIGKILLs a step that ignores SIGTERM once the grace period is over', options, async () => {
-      const controller = new AbortController();
-      const output = new Output();
-      const workspace = await createWorkspace();
-      const running = runShellStep({
-        workspace,
-        stepName: 'stubborn',
-        shell: 'bash',
-        run: `trap 'echo "ignoring TERM"' TERM
-(trap '' TERM; echo "child=$BASHPID"; while :; do sleep 0.05; done) &
-echo "pgid=$$"
-while :; do sleep 0.05; done`,
-        onLine: output.onLine,
-        signal: controller.signal,
-        killGraceMs: 300,
-      });
-      const pgid = Number((await output.waitFor(/^pgid=(\d+)$/))[1]);
-      await output.waitFor(/^child=\d+$/);
-      const canceledAt = Date.now();
-      controller.abort();
-      const result = await running;
-      const elapsed = Date.now() - canceledAt;
-      expect(result).toMatchObject({ outcome: 'canceled', reason: 'canceled', signal: 'SIGKILL' });
-      expect(elapsed).toBeGreaterThanOrEqual(300);
-      expect(elapsed).toBeLessThan(300 + 3_000);
-      expect(output.texts('stdout')).toContain('ignoring TERM');
-      expect(output.texts('system')).toContain(
-        '[switchboard] processes still running 300 ms after SIGTERM; sending SIGKILL',
-      );
-      await expectGroupGone(pgid);
-    });
-
-    it('SIGKILLs a child that ignores SIGTERM even when the main process exits on it', options, async () => {
-      const output = new Output();
-      const { result } = await run(
-        'bash',
-        `(trap '' TERM; echo "child=$BASHPID"; while :; do sleep 0.05; done) &
-echo "pgid=$$"
-wait`,
-        { timeoutMs: 300, killGraceMs: 300, onLine: output.onLine },
-      );
-      expect(result.outcome).toBe('timed_out');
-      expect(output.texts('system')).toContain('[switchboard] processes still running 300 ms after SIGTERM; sending SIGKILL');
-      await expectGroupGone(Number((await output.waitFor(/^pgid=(\d+)$/))[1]));
-    });
-
-    it('kills background processes left by a step that exits 0 and returns promptly', options, async () => {
-      const output = new Output();
-      const startedAt = Date.now();
-      const { result } = await run('bash', 'sleep 1000 &\necho "bg=$!"\necho "pgid=$$"\nexit 0', {
-        onLine: output.onLine,
-      });
-      expect(Date.now() - startedAt).toBeLessThan(5_000);
-      expect(result).toMatchObject({ outcome: 'succeeded', exitCode: 0 });
-      expect(output.texts('system')).toEqual(['[switchboard] the step left background processes running; killing them']);
-      const background = Number((await output.waitFor(/^bg=(\d+)$/))[1]);
-      expect(isAlive(background)).toBe(false);
-      await expectGroupGone(Number((await output.waitFor(/^pgid=(\d+)$/))[1]));
-    });
-
-    it('stops reading output that a process outside the group keeps open', options, async () => {
-      const output = new Output();
-      let escaped = 0;
-      try {
-        const { result } = await run('bash', 'setsid sleep 60 &\necho "escaped=$!"', {
-          drainTimeoutMs: 200,
-          onLine: output.onLine,
-        });
-        escaped = Number((await output.waitFor(/^escaped=(\d+)$/))[1]);
-        expect(result.outcome).toBe('succeeded');
-        expect(output.texts('system')).toContain(
-          "[switchboard] a process outside the step's process group keeps its output open; no longer reading it",
-        );
-      } finally {
-        if (escaped > 0) process.kill(escaped, 'SIGKILL');
-      }
-    });
-
-    it('leaves a step that finishes in time alone', options, async () => {
-      const { result, output } = await run('bash', 'echo quick', { timeoutMs: 5_000, killGraceMs: 100 });
-      expect(result.outcome).toBe('succeeded');
-      expect(output.texts('system')).toEqual([]);
-    });
+    expect(liveMembers(pgid)).toEqual([]);
   });
 });

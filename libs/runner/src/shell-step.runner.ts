@@ -5,14 +5,14 @@ import { basename, isAbsolute, normalize } from 'node:path';
 import type { Readable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import { describeAbortReason } from './abort-reason';
-import { ExecutionWorkspace } from './execution-workspace';
+import type { ExecutionWorkspace } from './execution-workspace';
 import { InvalidStepError } from './invalid-step.error';
 import { OutputBudget } from './output-budget';
 import { ProcessGroup } from './process-group';
 import { buildStepEnvironment } from './step-environment';
 import { StepLog } from './step-log';
 import { DEFAULT_STEP_OUTPUT_LIMITS, parseStepOutputs, StepOutputsError, type StepOutputLimits } from './step-outputs';
-import type { OnStepLine, StepOutcome, StepResult } from './step-result';
+import type { OnStepLine, StepResult } from './step-result';
 
 export const SHELL_STEP_INTERPRETERS = ['bash', 'sh', 'python3', 'node'] as const;
 export const DEFAULT_KILL_GRACE_MS = 5_000;
@@ -62,9 +62,11 @@ interface Interpreter {
  */
 export async function runShellStep(options: ShellStepOptions): Promise<StepResult> {
   const interpreter = resolveInterpreter(options.shell);
-  const killGraceMs = checkDuration('killGraceMs', options.killGraceMs ?? DEFAULT_KILL_GRACE_MS);
-  const drainTimeoutMs = checkDuration('drainTimeoutMs', options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS);
-  const timeoutMs = options.timeoutMs === undefined ? undefined : checkDuration('timeoutMs', options.timeoutMs);
+  const limits: ProcessLimits = {
+    killGraceMs: checkDuration('killGraceMs', options.killGraceMs ?? DEFAULT_KILL_GRACE_MS),
+    drainTimeoutMs: checkDuration('drainTimeoutMs', options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS),
+    timeoutMs: options.timeoutMs === undefined ? undefined : checkDuration('timeoutMs', options.timeoutMs),
+  };
   const startedAt = new Date();
   if (options.signal?.aborted) {
     return { ...emptyResult(startedAt), outcome: 'canceled', reason: describeAbortReason(options.signal) };
@@ -86,100 +88,158 @@ export async function runShellStep(options: ShellStepOptions): Promise<StepResul
   });
   const scriptFile = await workspace.writeScript(options.stepName, options.run, interpreter.extension);
 
-  let group: ProcessGroup | undefined;
-  const log = new StepLog({
-    onLine: options.onLine,
-    budget: options.outputBudget ?? new OutputBudget(),
-    maxLineBytes: options.maxLineBytes,
-    onCallbackError: () => group?.signal('SIGKILL'),
-  });
+  const stepProcess = new StepProcess(options, limits);
+  const end = await stepProcess.run(interpreter.command, [...interpreter.args, scriptFile], { cwd: workspace.workDir, env });
+  if (!end.hasStarted) {
+    const reason = `could not start ${interpreter.command}: ${describeSpawnError(end.error)}`;
+    stepProcess.log.system(`[switchboard] ${reason}`);
+    return { ...emptyResult(startedAt), reason };
+  }
 
-  let child: ChildProcess;
+  let outputs: Record<string, string> = {};
+  let outputsProblem: string | undefined;
   try {
-    child = spawn(interpreter.command, [...interpreter.args, scriptFile], {
-      cwd: workspace.workDir,
-      env,
-      // Own process group, so that one kill(-pgid) reaches everything the step started.
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    outputs = await readStepOutputs(outputFile, options.outputLimits ?? DEFAULT_STEP_OUTPUT_LIMITS);
   } catch (error: unknown) {
-    return failedToStart(interpreter, error, log, startedAt);
+    if (!(error instanceof StepOutputsError)) throw error;
+    outputsProblem = `invalid $SWITCHBOARD_OUTPUT: ${error.message}`;
+    stepProcess.log.system(`[switchboard] ${outputsProblem}`);
   }
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null } | { error: Error }>((resolve) => {
-    child.once('exit', (code, signal) => resolve({ code, signal }));
-    child.on('error', (error) => resolve({ error }));
-  });
-  const stdout = child.stdout as Readable;
-  const stderr = child.stderr as Readable;
-  const streamsClosed = Promise.all([closed(stdout), closed(stderr)]);
-  stdout.on('data', (chunk: Buffer) => log.write('stdout', chunk));
-  stderr.on('data', (chunk: Buffer) => log.write('stderr', chunk));
 
-  if (child.pid === undefined) {
-    const exit = await exited;
-    return failedToStart(interpreter, 'error' in exit ? exit.error : undefined, log, startedAt);
+  const result = { ...emptyResult(startedAt), exitCode: end.code, signal: end.signal, outputs };
+  if (end.termination) return { ...result, outcome: end.termination.outcome, reason: end.termination.reason };
+  if (end.code === 0 && outputsProblem === undefined) return { ...result, outcome: 'succeeded' };
+  if (end.code === 0) return { ...result, reason: outputsProblem };
+  return { ...result, reason: end.code === null ? `killed by ${String(end.signal)}` : `exited with code ${end.code}` };
+}
+
+interface ProcessLimits {
+  timeoutMs: number | undefined;
+  killGraceMs: number;
+  drainTimeoutMs: number;
+}
+
+interface Termination {
+  outcome: 'canceled' | 'timed_out';
+  reason: string;
+}
+
+type ProcessEnd =
+  | { hasStarted: false; error: unknown }
+  | { hasStarted: true; code: number | null; signal: NodeJS.Signals | null; termination?: Termination };
+
+/** One run of a step's process group, from spawn until nothing of it is left and its output is read. */
+class StepProcess {
+  readonly log: StepLog;
+  private group: ProcessGroup | undefined;
+  private termination: (Termination & { escalation: Promise<void> }) | undefined;
+  private hasExited = false;
+
+  constructor(
+    private readonly options: ShellStepOptions,
+    private readonly limits: ProcessLimits,
+  ) {
+    this.log = new StepLog({
+      onLine: options.onLine,
+      budget: options.outputBudget ?? new OutputBudget(),
+      maxLineBytes: options.maxLineBytes,
+      onCallbackError: () => this.group?.signal('SIGKILL'),
+    });
   }
-  const stepGroup = new ProcessGroup(child.pid);
-  group = stepGroup;
 
-  let termination: { outcome: 'canceled' | 'timed_out'; reason: string; escalation: Promise<void> } | undefined;
-  let hasExited = false;
-  const terminate = (outcome: 'canceled' | 'timed_out', reason: string): void => {
-    if (termination !== undefined || hasExited) return;
-    log.system(`[switchboard] ${reason}; sending SIGTERM to the step's processes`);
-    stepGroup.signal('SIGTERM');
-    termination = { outcome, reason, escalation: escalate(stepGroup, killGraceMs, log) };
-  };
-  const onAbort = (): void => terminate('canceled', describeAbortReason(options.signal as AbortSignal));
-  options.signal?.addEventListener('abort', onAbort, { once: true });
-  const timer =
-    timeoutMs === undefined ? undefined : setTimeout(() => terminate('timed_out', `timed out after ${timeoutMs} ms`), timeoutMs);
-
-  try {
+  async run(command: string, args: string[], spawnOptions: { cwd: string; env: NodeJS.ProcessEnv }): Promise<ProcessEnd> {
+    let child: ChildProcess;
     try {
-      options.onStart?.({ pid: child.pid });
+      // detached: the step becomes its own process group, so one kill(-pgid) reaches all it started.
+      child = spawn(command, args, { ...spawnOptions, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     } catch (error: unknown) {
-      stepGroup.signal('SIGKILL');
-      throw error;
+      return { hasStarted: false, error };
     }
-    const exit = await exited;
-    hasExited = true;
-    clearTimeout(timer);
-    options.signal?.removeEventListener('abort', onAbort);
+    const spawned = new Promise<{ error?: Error }>((resolve) => {
+      child.once('spawn', () => resolve({}));
+      // Kept for the child's lifetime: an 'error' event without a listener would crash the worker.
+      child.on('error', (error) => resolve({ error }));
+    });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+      child.once('exit', (code, signal) => resolve({ code, signal }));
+    });
+    const stdout = child.stdout as Readable;
+    const stderr = child.stderr as Readable;
+    const streamsClosed = Promise.all([closed(stdout), closed(stderr)]);
+    stdout.on('data', (chunk: Buffer) => this.log.write('stdout', chunk));
+    stderr.on('data', (chunk: Buffer) => this.log.write('stderr', chunk));
 
-    await reapGroup(stepGroup, termination?.escalation, log);
-    await drain(streamsClosed, [stdout, stderr], drainTimeoutMs, log);
-    log.end();
+    const { error } = await spawned;
+    if (error !== undefined || child.pid === undefined) return { hasStarted: false, error };
+    const group = new ProcessGroup(child.pid);
+    this.group = group;
 
-    const failure = log.callbackFailure;
-    if (failure) throw failure.error;
-
-    let outputs: Record<string, string> = {};
-    let outputsProblem: string | undefined;
+    const { signal } = this.options;
+    const { timeoutMs } = this.limits;
+    const onAbort = (): void => this.terminate('canceled', describeAbortReason(signal as AbortSignal));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const timer =
+      timeoutMs === undefined ? undefined : setTimeout(() => this.terminate('timed_out', `timed out after ${timeoutMs} ms`), timeoutMs);
     try {
-      outputs = await readStepOutputs(outputFile, options.outputLimits ?? DEFAULT_STEP_OUTPUT_LIMITS);
-    } catch (error: unknown) {
-      if (!(error instanceof StepOutputsError)) throw error;
-      outputsProblem = `invalid $SWITCHBOARD_OUTPUT: ${error.message}`;
-      log.system(`[switchboard] ${outputsProblem}`);
-    }
+      this.options.onStart?.({ pid: child.pid });
+      const exit = await exited;
+      this.hasExited = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
 
-    const base = { ...emptyResult(startedAt), outputs, finishedAt: new Date() };
-    if ('error' in exit) return { ...base, outcome: 'failed', reason: `step process failed: ${exit.error.message}` };
-    const result = { ...base, exitCode: exit.code, signal: exit.signal };
-    if (termination) return { ...result, outcome: termination.outcome, reason: termination.reason };
-    if (exit.code === 0) {
-      return outputsProblem === undefined
-        ? { ...result, outcome: 'succeeded' }
-        : { ...result, outcome: 'failed', reason: outputsProblem };
+      await this.reapGroup(group);
+      await this.drain(streamsClosed, [stdout, stderr]);
+      this.log.end();
+      const failure = this.log.callbackFailure;
+      if (failure) throw failure.error;
+      const termination = this.termination && { outcome: this.termination.outcome, reason: this.termination.reason };
+      return { hasStarted: true, ...exit, termination };
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      if (!this.hasExited) group.signal('SIGKILL');
     }
-    const reason = exit.code === null ? `killed by ${exit.signal}` : `exited with code ${exit.code}`;
-    return { ...result, outcome: 'failed', reason };
-  } finally {
-    clearTimeout(timer);
-    options.signal?.removeEventListener('abort', onAbort);
-    if (!hasExited) stepGroup.signal('SIGKILL');
+  }
+
+  private terminate(outcome: Termination['outcome'], reason: string): void {
+    const { group } = this;
+    // Once the main process has exited the step's result is settled; a late cancel changes nothing.
+    if (group === undefined || this.termination !== undefined || this.hasExited) return;
+    this.log.system(`[switchboard] ${reason}; sending SIGTERM to the step's processes`);
+    group.signal('SIGTERM');
+    this.termination = { outcome, reason, escalation: this.escalate(group) };
+  }
+
+  private async escalate(group: ProcessGroup): Promise<void> {
+    const { killGraceMs } = this.limits;
+    if (await group.waitUntilGone(killGraceMs)) return;
+    this.log.system(`[switchboard] processes still running ${killGraceMs} ms after SIGTERM; sending SIGKILL`);
+    group.signal('SIGKILL');
+  }
+
+  /** After the step's main process exited: nothing it started may outlive it. */
+  private async reapGroup(group: ProcessGroup): Promise<void> {
+    if (this.termination !== undefined) {
+      await this.termination.escalation;
+    } else if (await group.hasLiveMembers()) {
+      this.log.system('[switchboard] the step left background processes running; killing them');
+      group.signal('SIGKILL');
+    }
+    if (!(await group.waitUntilGone(KILL_SETTLE_MS))) {
+      this.log.system(`[switchboard] processes of group ${group.pgid} did not exit after SIGKILL`);
+    }
+  }
+
+  private async drain(streamsClosed: Promise<unknown>, streams: Readable[]): Promise<void> {
+    const timeout = new AbortController();
+    const isDrained = await Promise.race([
+      streamsClosed.then(() => true),
+      delay(this.limits.drainTimeoutMs, false, { signal: timeout.signal }).catch(() => false),
+    ]);
+    timeout.abort();
+    if (isDrained) return;
+    this.log.system("[switchboard] a process outside the step's process group keeps its output open; no longer reading it");
+    for (const stream of streams) stream.destroy();
   }
 }
 
@@ -214,61 +274,26 @@ function checkDuration(field: string, value: number): number {
   return value;
 }
 
+function describeSpawnError(error: unknown): string {
+  switch ((error as NodeJS.ErrnoException | undefined)?.code) {
+    case 'ENOENT':
+      return 'not found';
+    case 'EACCES':
+      return 'permission denied';
+    case 'E2BIG':
+      return 'the environment is too large (parameters or outputs of previous steps)';
+    default:
+      return error instanceof Error ? error.message : 'unknown error';
+  }
+}
+
+/** A failed result with nothing known yet; callers fill in what they learned. */
 function emptyResult(startedAt: Date): StepResult {
   return { outcome: 'failed', exitCode: null, signal: null, outputs: {}, startedAt, finishedAt: new Date() };
 }
 
-function failedToStart(interpreter: Interpreter, error: unknown, log: StepLog, startedAt: Date): StepResult {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  const why =
-    code === 'ENOENT'
-      ? 'not found'
-      : code === 'EACCES'
-        ? 'permission denied'
-        : code === 'E2BIG'
-          ? 'the environment is too large (parameters or outputs of previous steps)'
-          : error instanceof Error
-            ? error.message
-            : 'unknown error';
-  const reason = `could not start ${interpreter.command}: ${why}`;
-  log.system(`[switchboard] ${reason}`);
-  const outcome: StepOutcome = 'failed';
-  return { ...emptyResult(startedAt), outcome, reason };
-}
-
 function closed(stream: Readable): Promise<void> {
   return new Promise((resolve) => stream.once('close', () => resolve()));
-}
-
-async function escalate(group: ProcessGroup, graceMs: number, log: StepLog): Promise<void> {
-  if (await group.waitUntilGone(graceMs)) return;
-  log.system(`[switchboard] processes still running ${graceMs} ms after SIGTERM; sending SIGKILL`);
-  group.signal('SIGKILL');
-}
-
-/** After the step's main process exited: nothing it started may outlive it. */
-async function reapGroup(group: ProcessGroup, escalation: Promise<void> | undefined, log: StepLog): Promise<void> {
-  if (escalation !== undefined) {
-    await escalation;
-  } else if (await group.hasLiveMembers()) {
-    log.system('[switchboard] the step left background processes running; killing them');
-    group.signal('SIGKILL');
-  }
-  if (!(await group.waitUntilGone(KILL_SETTLE_MS))) {
-    log.system(`[switchboard] processes of group ${group.pgid} did not exit after SIGKILL`);
-  }
-}
-
-async function drain(streamsClosed: Promise<unknown>, streams: Readable[], timeoutMs: number, log: StepLog): Promise<void> {
-  const timeout = new AbortController();
-  const isDrained = await Promise.race([
-    streamsClosed.then(() => true),
-    delay(timeoutMs, false, { signal: timeout.signal }).catch(() => false),
-  ]);
-  timeout.abort();
-  if (isDrained) return;
-  log.system("[switchboard] a process outside the step's process group keeps its output open; no longer reading it");
-  for (const stream of streams) stream.destroy();
 }
 
 async function readStepOutputs(path: string, limits: StepOutputLimits): Promise<Record<string, string>> {

@@ -22,21 +22,22 @@ const MAX_REPORTED_ERRORS = 100;
  */
 export function parseDefinition(input: string | object, contentType: DefinitionContentType): ProcedureDefinition {
   const source = readSource(input, contentType);
-  const problems = inspectPlainData(source.value);
+  const { value, problems } = copyPlainData(source.value);
   if (problems.length > 0) {
-    throw new DefinitionError(problems.map(({ segments, ...detail }) => ({ ...detail, line: source.lineOf(segments) })));
+    throw new DefinitionError(problems.map(({ segments, ...detail }) => withLine(detail, source.lineOf(segments))));
   }
   if (contentType === 'object') {
-    // Measured only after the walk above, which bounds the work a shared-reference "object bomb" can cause.
-    const size = Buffer.byteLength(JSON.stringify(source.value), 'utf8');
+    // Measured only after the copy above, which bounds the work a shared-reference "object bomb" can cause.
+    const size = Buffer.byteLength(JSON.stringify(value), 'utf8');
     if (size > DEFINITION_MAX_BYTES) throw tooLarge(size);
   }
-  if (!isPlainObject(source.value)) {
-    throw new DefinitionError([{ path: '', message: 'a procedure definition must be a mapping of fields (name, steps, …)', line: 1 }]);
+  if (!isPlainObject(value)) {
+    const message = 'a procedure definition must be a mapping of fields (name, steps, …)';
+    throw new DefinitionError([withLine({ path: '', message }, contentType === 'object' ? undefined : 1)]);
   }
-  const result = procedureDefinitionSchema.safeParse(source.value, { error: defaultIssueMessage });
+  const result = procedureDefinitionSchema.safeParse(value, { error: defaultIssueMessage });
   if (result.success) return result.data;
-  throw new DefinitionError(toDetails(result.error.issues, source));
+  throw new DefinitionError(toDetails(result.error.issues, value, source));
 }
 
 function readSource(input: string | object, contentType: DefinitionContentType): DefinitionSource {
@@ -61,7 +62,7 @@ function readSource(input: string | object, contentType: DefinitionContentType):
     value = JSON.parse(input);
   } catch (error) {
     const message = error instanceof Error ? error.message : 'unreadable';
-    throw new DefinitionError([{ path: '', message: `invalid JSON: ${message}`, line: jsonErrorLine(input, message) }]);
+    throw new DefinitionError([withLine({ path: '', message: `invalid JSON: ${message}` }, jsonErrorLine(input, message))]);
   }
   // JSON.parse keeps the last of duplicate keys silently; reading the same text as YAML finds them, and the lines.
   try {
@@ -92,53 +93,41 @@ interface DataProblem extends DefinitionErrorDetail {
 /**
  * Definitions are data: only JSON values, nested at most {@link DEFINITION_MAX_DEPTH} deep, at most
  * {@link DEFINITION_MAX_VALUES} values, and no `__proto__` keys (which some object builders would
- * turn into a prototype change).
+ * turn into a prototype change). Returns a fresh copy without `undefined` fields, so the parsed
+ * definition never shares objects with the caller's input.
  */
-function inspectPlainData(root: unknown): DataProblem[] {
+function copyPlainData(root: unknown): { value: unknown; problems: DataProblem[] } {
   const problems: DataProblem[] = [];
   let visited = 0;
-  const visit = (value: unknown, segments: PropertyKey[]): void => {
-    if (problems.length >= MAX_REPORTED_ERRORS) return;
-    visited += 1;
-    if (visited > DEFINITION_MAX_VALUES) {
-      if (visited === DEFINITION_MAX_VALUES + 1) problems.push({ path: '', message: `has more than ${DEFINITION_MAX_VALUES} values`, segments: [] });
-      return;
-    }
-    const fail = (message: string): void => {
-      problems.push({ path: formatDefinitionPath(segments), message, segments });
+  const copy = (value: unknown, segments: PropertyKey[]): unknown => {
+    const fail = (message: string, at: PropertyKey[] = segments): undefined => {
+      if (problems.length < MAX_REPORTED_ERRORS) problems.push({ path: formatDefinitionPath(at), message, segments: at });
+      return undefined;
     };
-    if (value === null || typeof value === 'string' || typeof value === 'boolean') return;
-    if (typeof value === 'number') {
-      if (!Number.isFinite(value)) fail('must be a finite number');
-      return;
-    }
-    if (typeof value !== 'object') {
-      fail(`${typeof value} is not a JSON value`);
-      return;
-    }
-    if (segments.length >= DEFINITION_MAX_DEPTH) {
-      fail(`is nested more than ${DEFINITION_MAX_DEPTH} levels deep`);
-      return;
-    }
+    visited += 1;
+    if (visited === DEFINITION_MAX_VALUES + 1) return fail(`has more than ${DEFINITION_MAX_VALUES} values`, []);
+    if (visited > DEFINITION_MAX_VALUES) return undefined;
+    if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
+    if (typeof value === 'number') return Number.isFinite(value) ? value : fail('must be a finite number');
+    if (typeof value !== 'object') return fail(`${typeof value} is not a JSON value`);
+    if (segments.length >= DEFINITION_MAX_DEPTH) return fail(`is nested more than ${DEFINITION_MAX_DEPTH} levels deep`);
     if (Array.isArray(value)) {
-      value.forEach((item: unknown, index) => visit(item, [...segments, index]));
-      return;
+      return value.map((item: unknown, index) => copy(item, [...segments, index]));
     }
-    if (!isPlainObject(value)) {
-      fail('must be plain data (a mapping), not a class instance');
-      return;
-    }
+    if (!isPlainObject(value)) return fail('must be plain data (a mapping), not a class instance');
+    const result: Record<string, unknown> = {};
     for (const key of Object.keys(value)) {
       if (key === '__proto__') {
-        fail('the key __proto__ is not allowed');
+        fail('the key __proto__ is not allowed', [...segments, key]);
         continue;
       }
-      const item: unknown = (value as Record<string, unknown>)[key];
-      if (item !== undefined) visit(item, [...segments, key]);
+      const item: unknown = value[key];
+      if (item !== undefined) result[key] = copy(item, [...segments, key]);
     }
+    return result;
   };
-  visit(root, []);
-  return problems;
+  const value = copy(root, []);
+  return { value, problems };
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -205,26 +194,21 @@ const VOCABULARY = [
   'roles', 'teams', 'expires_after', 'on', 'channels', 'param',
 ];
 
-function toDetails(issues: readonly z.core.$ZodIssue[], source: DefinitionSource): DefinitionErrorDetail[] {
+function toDetails(issues: readonly z.core.$ZodIssue[], value: unknown, source: DefinitionSource): DefinitionErrorDetail[] {
   const details: DefinitionErrorDetail[] = [];
   for (const issue of issues) {
     if (issue.code === 'unrecognized_keys') {
-      const container = valueAt(source.value, issue.path);
+      const container = valueAt(value, issue.path);
       for (const key of issue.keys) {
         const segments = [...issue.path, key];
-        details.push({ path: formatDefinitionPath(segments), message: unknownFieldMessage(issue.path, container, key), line: source.lineOf(segments) });
+        details.push(withLine({ path: formatDefinitionPath(segments), message: unknownFieldMessage(issue.path, container, key) }, source.lineOf(segments)));
       }
       continue;
     }
     const message =
       issue.code === 'invalid_key' && issue.issues[0] !== undefined ? `key ${issue.issues[0].message}` : issue.message;
     const column = issue.code === 'custom' && typeof issue.params?.column === 'number' ? issue.params.column : undefined;
-    details.push({
-      path: formatDefinitionPath(issue.path),
-      message,
-      line: source.lineOf(issue.path),
-      ...(column === undefined ? {} : { column }),
-    });
+    details.push(withLine({ path: formatDefinitionPath(issue.path), message, ...(column === undefined ? {} : { column }) }, source.lineOf(issue.path)));
   }
   const unique = details.filter(
     (detail, index) => details.findIndex((other) => other.path === detail.path && other.message === detail.message) === index,
@@ -232,6 +216,10 @@ function toDetails(issues: readonly z.core.$ZodIssue[], source: DefinitionSource
   // Document order reads best; errors without a line (whole-document ones) keep their place at the end.
   unique.sort((a, b) => (a.line ?? Number.MAX_SAFE_INTEGER) - (b.line ?? Number.MAX_SAFE_INTEGER));
   return unique.slice(0, MAX_REPORTED_ERRORS);
+}
+
+function withLine(detail: DefinitionErrorDetail, line: number | undefined): DefinitionErrorDetail {
+  return line === undefined ? detail : { ...detail, line };
 }
 
 function unknownFieldMessage(containerPath: readonly PropertyKey[], container: unknown, key: string): string {

@@ -1,0 +1,16 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import type { AppConfig } from '@switchboard/core';
+import { PlatformModule } from '@switchboard/platform';
+import { ExecutionEngine, ExecutionQueue, ExecutionReconciler, WorkerPresence } from '@switchboard/executions';
+import { ExecutionsProcessor } from './executions.processor';
+
+@Module({})
+export class WorkerModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: WorkerModule,
+      imports: [PlatformModule.forRoot(config, 'worker')],
+      providers: [ExecutionEngine, ExecutionQueue, ExecutionReconciler, WorkerPresence, ExecutionsProcessor],
+    };
+  }
+}

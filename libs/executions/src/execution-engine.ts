@@ -1,0 +1,298 @@
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { DataSource, type EntityManager } from 'typeorm';
+import { type Actor, APP_CONFIG, type AppConfig, LOGGER, type Logger, REDIS, SecretBox, TransactionRunner } from '@switchboard/core';
+import { AuditWriter } from '@switchboard/audit';
+import type { ProcedureDefinition, StepDefinition } from '@switchboard/procedures';
+import { ExecutionWorkspace, OutputBudget, runHttpStep, runShellStep, type StepLine, type StepResult } from '@switchboard/runner';
+import type { ExecutionEntity, ExecutionStepRecord } from './execution.entity';
+import { auditActionFor, type ExecutionStatus } from './execution-state';
+import { ExecutionLogWriter, insertLogLines } from './execution-log-writer';
+import type { LogLine } from './execution-events';
+
+export type ProcessResult = 'done' | 'busy' | 'skipped';
+
+interface RunnableExecution extends ExecutionEntity {
+  definition: ProcedureDefinition;
+  procedureName: string;
+}
+
+interface RunOutcome {
+  status: Extract<ExecutionStatus, 'succeeded' | 'failed' | 'canceled' | 'timed_out'>;
+  reason: string | null;
+}
+
+const rowsOf = <T>(result: unknown): T[] => (Array.isArray(result) && Array.isArray(result[0]) ? (result[0] as T[]) : (result as T[]));
+
+/**
+ * Runs one execution on a worker: claims it with a conditional update (a job delivered twice never
+ * runs twice), runs its steps in order as supervised child processes or HTTP requests, streams
+ * and stores their output, and records the end state with its audit event in one transaction.
+ */
+@Injectable()
+export class ExecutionEngine {
+  /** Executions running in this process, by id, with the controller that cancels them. */
+  readonly running = new Map<string, AbortController>();
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly tx: TransactionRunner,
+    private readonly audit: AuditWriter,
+    private readonly secrets: SecretBox,
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  workerActor(workerId: string): Actor {
+    return { type: 'system', id: null, name: `worker:${workerId}` };
+  }
+
+  async process(executionId: string, workerId: string): Promise<ProcessResult> {
+    const execution = await this.loadRunnable(executionId);
+    if (!execution || execution.status !== 'queued') return 'skipped';
+    const claim = await this.claim(execution, workerId);
+    if (claim !== 'claimed') return claim;
+    const controller = new AbortController();
+    this.running.set(executionId, controller);
+    try {
+      await this.run(execution, workerId, controller);
+    } finally {
+      this.running.delete(executionId);
+    }
+    return 'done';
+  }
+
+  /** Asks a running execution of this worker to stop; its step's process group is killed. */
+  cancel(executionId: string, reason: string): boolean {
+    const controller = this.running.get(executionId);
+    if (!controller || controller.signal.aborted) return false;
+    controller.abort(reason);
+    return true;
+  }
+
+  private async loadRunnable(executionId: string): Promise<RunnableExecution | null> {
+    const rows: Array<Record<string, unknown>> = await this.dataSource.query(
+      `SELECT e.id, e.status, e.procedure_id, e.project_id, e.version, e.worker_group, e.secret_params, e.attempt, e.log_seq,
+              e.triggered_by, e.triggered_by_name, e.params, v.definition, p.name AS procedure_name
+         FROM executions e JOIN procedure_versions v ON v.id = e.version_id JOIN procedures p ON p.id = e.procedure_id
+        WHERE e.id = $1`,
+      [executionId],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    return {
+      id: row.id, status: row.status, procedureId: row.procedure_id, projectId: row.project_id, version: row.version,
+      workerGroup: row.worker_group, secretParams: row.secret_params, attempt: row.attempt, logSeq: row.log_seq,
+      triggeredBy: row.triggered_by, triggeredByName: row.triggered_by_name, params: row.params,
+      definition: row.definition, procedureName: row.procedure_name,
+    } as RunnableExecution;
+  }
+
+  /** queued → running, respecting the procedure's concurrency limit across every worker. */
+  private async claim(execution: RunnableExecution, workerId: string): Promise<'claimed' | 'busy' | 'skipped'> {
+    return this.tx.run(async (manager) => {
+      const limit = execution.definition.concurrency;
+      if (limit) {
+        // Serializes claims of one procedure across workers, so the count below cannot race.
+        await manager.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [execution.procedureId]);
+        const [{ count }] = (await manager.query(
+          `SELECT count(*)::int AS count FROM executions WHERE procedure_id = $1 AND status = 'running'`, [execution.procedureId],
+        )) as Array<{ count: number }>;
+        if (count >= limit) return 'busy';
+      }
+      const claimed = rowsOf<{ attempt: number }>(await manager.query(
+        `UPDATE executions SET status = 'running', started_at = now(), worker_id = $2, attempt = attempt + 1, status_reason = NULL
+          WHERE id = $1 AND status = 'queued' RETURNING attempt`,
+        [execution.id, workerId],
+      ));
+      if (claimed.length === 0) return 'skipped';
+      execution.attempt = claimed[0].attempt;
+      await this.audit.record(manager, this.workerActor(workerId), {
+        action: auditActionFor('running'), outcome: 'succeeded', resourceType: 'execution', resourceId: execution.id, projectId: execution.projectId,
+        details: { procedure: execution.procedureName, version: execution.version, attempt: execution.attempt, workerId },
+      });
+      return 'claimed';
+    });
+  }
+
+  private async run(execution: RunnableExecution, workerId: string, controller: AbortController): Promise<void> {
+    const definition = execution.definition;
+    const secretValues = execution.secretParams ? (JSON.parse(this.secrets.open(execution.secretParams)) as Record<string, unknown>) : {};
+    const params = { ...execution.params, ...secretValues };
+    const steps: ExecutionStepRecord[] = definition.steps.map((s) => ({ name: s.name, status: 'pending', exitCode: null, startedAt: null, finishedAt: null }));
+    const outputs: Record<string, Record<string, string>> = {};
+    const log = new ExecutionLogWriter(
+      execution.id, execution.logSeq,
+      async (lines, lastSeq, bytes) => {
+        await this.dataSource.query(
+          `WITH inserted AS (
+             INSERT INTO execution_logs (execution_id, seq, ts, stream, step, text)
+             SELECT $1, * FROM unnest($2::int[], $3::timestamptz[], $4::text[], $5::text[], $6::text[])
+           )
+           UPDATE executions SET log_seq = $7, log_bytes = log_bytes + $8, steps = $9 WHERE id = $1`,
+          [execution.id, lines.map((l) => l.seq), lines.map((l) => l.ts), lines.map((l) => l.stream), lines.map((l) => l.step), lines.map((l) => l.text), lastSeq, bytes, JSON.stringify(steps)],
+        );
+      },
+      this.redis,
+      Object.values(secretValues).filter((v): v is string => typeof v === 'string'),
+    );
+    await log.publish({ type: 'status', status: 'running' });
+
+    // The procedure's timeout bounds the whole run, retries included.
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort(`timed out after ${definition.timeout} s`);
+    }, definition.timeout * 1000);
+    let outcome: RunOutcome;
+    try {
+      outcome = await this.runWithRetries(execution, definition, params, steps, outputs, log, controller.signal);
+    } catch (error) {
+      this.logger.error({ executionId: execution.id, err: error }, 'execution failed inside the worker');
+      log.add('system', null, '[switchboard] internal error while running this execution; see the worker log');
+      outcome = { status: 'failed', reason: 'internal error in the worker' };
+    } finally {
+      clearTimeout(timer);
+    }
+    if (timedOut) outcome = { status: 'timed_out', reason: `the procedure's timeout of ${definition.timeout} s was reached` };
+    await this.finish(execution, workerId, outcome, steps, outputs, log);
+  }
+
+  private async runWithRetries(
+    execution: RunnableExecution, definition: ProcedureDefinition, params: Record<string, unknown>,
+    steps: ExecutionStepRecord[], outputs: Record<string, Record<string, string>>, log: ExecutionLogWriter, signal: AbortSignal,
+  ): Promise<RunOutcome> {
+    const budget = new OutputBudget(this.config.SWITCHBOARD_OUTPUT_LIMIT_BYTES);
+    for (let attempt = 0; ; attempt += 1) {
+      const outcome = await this.runSteps(execution, definition, params, steps, outputs, log, signal, budget);
+      if (outcome.status !== 'failed' || attempt >= definition.retries || signal.aborted) return outcome;
+      const delay = definition.retry_delay * 1000 * 2 ** attempt;
+      log.add('system', null, `[switchboard] attempt ${attempt + 1} failed (${outcome.reason ?? 'failed'}); retrying in ${Math.round(delay / 1000)} s`);
+      await abortableDelay(delay, signal);
+      if (signal.aborted) return { status: 'canceled', reason: String(signal.reason ?? 'canceled') };
+      for (const step of steps) Object.assign(step, { status: 'pending', exitCode: null, startedAt: null, finishedAt: null, reason: undefined });
+      for (const key of Object.keys(outputs)) delete outputs[key];
+    }
+  }
+
+  private async runSteps(
+    execution: RunnableExecution, definition: ProcedureDefinition, params: Record<string, unknown>,
+    steps: ExecutionStepRecord[], outputs: Record<string, Record<string, string>>, log: ExecutionLogWriter, signal: AbortSignal, budget: OutputBudget,
+  ): Promise<RunOutcome> {
+    const workspace = await ExecutionWorkspace.create({ executionId: execution.id, params });
+    let failure: RunOutcome | null = null;
+    try {
+      for (const [index, step] of definition.steps.entries()) {
+        const record = steps[index];
+        if (failure) {
+          record.status = 'skipped';
+          continue;
+        }
+        record.status = 'running';
+        record.startedAt = new Date().toISOString();
+        const result = await this.runStep(step, workspace, params, outputs, log, signal, budget);
+        record.finishedAt = result.finishedAt.toISOString();
+        record.exitCode = result.exitCode;
+        if (result.reason) record.reason = result.reason;
+        outputs[step.name] = result.outputs;
+        if (result.outcome === 'succeeded') {
+          record.status = 'succeeded';
+        } else if (result.outcome === 'failed' && step.continue_on_error) {
+          record.status = 'failed';
+          log.add('system', step.name, `[switchboard] step ${step.name} failed (${result.reason ?? `exit code ${result.exitCode}`}); continuing (continue_on_error)`);
+        } else {
+          record.status = result.outcome === 'failed' ? 'failed' : result.outcome === 'timed_out' ? 'timed_out' : 'canceled';
+          failure = result.outcome === 'canceled'
+            ? { status: 'canceled', reason: result.reason ?? 'canceled' }
+            : result.outcome === 'timed_out'
+              ? { status: 'timed_out', reason: `step ${step.name} timed out` }
+              : { status: 'failed', reason: `step ${step.name} failed${result.exitCode !== null ? ` with exit code ${result.exitCode}` : ''}${result.reason ? `: ${result.reason}` : ''}` };
+        }
+      }
+    } finally {
+      await workspace.remove().catch(() => undefined);
+    }
+    return failure ?? { status: 'succeeded', reason: null };
+  }
+
+  private async runStep(
+    step: StepDefinition, workspace: ExecutionWorkspace, params: Record<string, unknown>, outputs: Record<string, Record<string, string>>,
+    log: ExecutionLogWriter, signal: AbortSignal, budget: OutputBudget,
+  ): Promise<StepResult> {
+    const onLine = (line: StepLine): void => log.add(line.stream, step.name, line.text);
+    const timeoutMs = step.timeout ? step.timeout * 1000 : undefined;
+    if (step.kind === 'run') {
+      return runShellStep({
+        workspace, stepName: step.name, shell: step.shell, run: step.run, previousOutputs: outputs, secretEnv: step.env,
+        onLine, signal, timeoutMs, outputBudget: budget, killGraceMs: this.killGraceMs(),
+      });
+    }
+    if (step.kind === 'http') {
+      return runHttpStep({
+        method: step.http.method, url: step.http.url, headers: step.http.headers,
+        body: step.http.body as string | Record<string, unknown> | undefined, expectedStatus: step.http.expect_status,
+        timeoutMs: timeoutMs ?? 30_000, params, previousOutputs: outputs, checkTarget: refuseMetadataTargets, onLine, signal, outputBudget: budget,
+      });
+    }
+    const now = new Date();
+    onLine({ stream: 'system', text: `[switchboard] calling procedure ${step.procedure} is not supported by this worker yet`, continued: false });
+    return { outcome: 'failed', exitCode: null, signal: null, reason: 'procedure steps are not supported yet', outputs: {}, startedAt: now, finishedAt: now };
+  }
+
+  private killGraceMs(): number {
+    return Number(process.env.SWITCHBOARD_KILL_GRACE_MS ?? 5_000);
+  }
+
+  /** running → terminal: remaining log lines, steps, outputs, the state and its audit event in one transaction. */
+  private async finish(
+    execution: RunnableExecution, workerId: string, outcome: RunOutcome, steps: ExecutionStepRecord[],
+    outputs: Record<string, Record<string, string>>, log: ExecutionLogWriter,
+  ): Promise<void> {
+    const tail = `[switchboard] ${outcome.status}${outcome.reason ? `: ${outcome.reason}` : ''}`;
+    log.add('system', null, tail);
+    const remaining = await log.takeRemaining();
+    const ended = await this.tx.run(async (manager: EntityManager) => {
+      await insertLogLines(manager, execution.id, remaining.lines);
+      const updated = rowsOf<{ id: string }>(await manager.query(
+        `UPDATE executions SET status = $2, status_reason = $3, finished_at = now(), steps = $4, outputs = $5, log_seq = $6, log_bytes = log_bytes + $7
+          WHERE id = $1 AND status = 'running' AND worker_id = $8 RETURNING id`,
+        [execution.id, outcome.status, outcome.reason, JSON.stringify(steps), JSON.stringify(outputs), log.lastSeq, remaining.bytes, workerId],
+      ));
+      if (updated.length === 0) return false; // already ended elsewhere (reconciler): keep its verdict
+      await this.audit.record(manager, this.workerActor(workerId), {
+        action: auditActionFor(outcome.status), outcome: outcome.status === 'succeeded' ? 'succeeded' : 'failed',
+        resourceType: 'execution', resourceId: execution.id, projectId: execution.projectId, reason: outcome.reason,
+        details: { procedure: execution.procedureName, version: execution.version, steps: steps.map((s) => ({ name: s.name, status: s.status, exitCode: s.exitCode })) },
+      });
+      return true;
+    });
+    if (remaining.lines.length > 0) await log.publish({ type: 'lines', lines: remaining.lines as LogLine[] });
+    if (ended) await log.publish({ type: 'end', status: outcome.status, lastSeq: log.lastSeq });
+  }
+}
+
+function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** Link-local and cloud metadata addresses are never reachable from a step, checked after DNS. */
+async function refuseMetadataTargets(url: URL): Promise<void> {
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const addresses = isIP(host) ? [host] : (await lookup(host, { all: true })).map((a) => a.address);
+  for (const address of addresses) {
+    if (/^169\.254\./.test(address) || /^fe80:/i.test(address) || /^fd00:ec2::254$/i.test(address)) {
+      throw new Error(`refusing to call ${host}: link-local and metadata addresses are never allowed`);
+    }
+  }
+}

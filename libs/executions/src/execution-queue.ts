@@ -1,0 +1,72 @@
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { APP_CONFIG, type AppConfig, createRedisConnection, executionQueueName, QUEUE_PREFIX } from '@switchboard/core';
+
+export interface ExecutionJobData {
+  executionId: string;
+}
+
+/**
+ * Puts executions on the BullMQ queue of their worker group. The job id is the execution id, so
+ * enqueueing twice (a retry, the reconciler) never creates two jobs for one execution.
+ */
+@Injectable()
+export class ExecutionQueue implements OnModuleDestroy {
+  private readonly queues = new Map<string, Queue<ExecutionJobData>>();
+  private connection: Redis | undefined;
+
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+
+  queueFor(workerGroup: string): Queue<ExecutionJobData> {
+    let queue = this.queues.get(workerGroup);
+    if (!queue) {
+      this.connection ??= createRedisConnection(this.config.REDIS_URL, { name: 'switchboard-queue', forBullWorker: true });
+      queue = new Queue<ExecutionJobData>(executionQueueName(workerGroup), { connection: this.connection, prefix: QUEUE_PREFIX });
+      this.queues.set(workerGroup, queue);
+    }
+    return queue;
+  }
+
+  async enqueue(executionId: string, workerGroup: string, delayMs = 0): Promise<void> {
+    await this.queueFor(workerGroup).add('execute', { executionId }, {
+      jobId: executionId,
+      delay: delayMs,
+      removeOnComplete: true,
+      removeOnFail: { count: 1000 },
+      attempts: 1,
+    });
+  }
+
+  /** True when Redis holds a waiting, delayed or active job for the execution. */
+  async hasLiveJob(executionId: string, workerGroup: string): Promise<boolean> {
+    const job = await this.queueFor(workerGroup).getJob(executionId);
+    if (!job) return false;
+    const state = await job.getState();
+    if (state === 'completed' || state === 'failed' || state === 'unknown') {
+      await job.remove().catch(() => undefined);
+      return false;
+    }
+    return true;
+  }
+
+  async remove(executionId: string, workerGroup: string): Promise<void> {
+    const job = await this.queueFor(workerGroup).getJob(executionId);
+    await job?.remove().catch(() => undefined); // an active job is locked by its worker; it checks the status itself
+  }
+
+  /** Moves a delayed job (waiting for a concurrency slot) to the front of the queue. */
+  async promote(executionId: string, workerGroup: string): Promise<void> {
+    const job = await this.queueFor(workerGroup).getJob(executionId);
+    if (job && (await job.isDelayed())) await job.promote().catch(() => undefined);
+  }
+
+  async depth(workerGroup: string): Promise<Record<string, number>> {
+    return this.queueFor(workerGroup).getJobCounts('waiting', 'active', 'delayed');
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await Promise.allSettled([...this.queues.values()].map((queue) => queue.close()));
+    this.connection?.disconnect();
+  }
+}

@@ -1,0 +1,92 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, type AppConfig, LOGGER, type Logger, SYSTEM_ACTOR, TransactionRunner } from '@switchboard/core';
+import { AuditWriter } from '@switchboard/audit';
+import { ExecutionQueue } from './execution-queue';
+import { auditActionFor } from './execution-state';
+
+const RECONCILER_LOCK = 7_216_312;
+/** A queued execution younger than this may simply not have reached Redis yet. */
+const ORPHAN_GRACE_SECONDS = 3;
+
+interface LostRow {
+  id: string;
+  project_id: string;
+  worker_id: string | null;
+  worker_group: string;
+  attempt: number;
+  retries: number;
+}
+
+/**
+ * Makes PostgreSQL's truth hold when Redis or a worker lost something. One reconciler at a time
+ * (advisory lock): ends `running` executions whose worker's heartbeat is gone (or retries them
+ * where the procedure allows), and re-enqueues `queued` executions that have no job in Redis.
+ */
+@Injectable()
+export class ExecutionReconciler {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly tx: TransactionRunner,
+    private readonly audit: AuditWriter,
+    private readonly queue: ExecutionQueue,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async reconcile(): Promise<{ lost: number; retried: number; requeued: number }> {
+    const result = { lost: 0, retried: 0, requeued: 0 };
+    const toEnqueue: Array<{ id: string; group: string }> = [];
+    const ran = await this.tx.run(async (manager) => {
+      const [{ locked }] = (await manager.query('SELECT pg_try_advisory_xact_lock($1) AS locked', [RECONCILER_LOCK])) as Array<{ locked: boolean }>;
+      if (!locked) return false;
+      const lost: LostRow[] = await manager.query(
+        `SELECT e.id, e.project_id, e.worker_id, e.worker_group, e.attempt, COALESCE((v.definition->>'retries')::int, 0) AS retries
+           FROM executions e
+           JOIN procedure_versions v ON v.id = e.version_id
+           LEFT JOIN workers w ON w.id = e.worker_id
+          WHERE e.status = 'running'
+            AND (w.id IS NULL OR w.stopped_at IS NOT NULL OR w.last_seen_at < now() - make_interval(secs => $1))
+          LIMIT 1000
+          FOR UPDATE OF e SKIP LOCKED`,
+        [this.config.SWITCHBOARD_WORKER_LOST_SECONDS],
+      );
+      for (const row of lost) {
+        const retry = row.attempt <= row.retries;
+        const reason = `worker ${row.worker_id ?? 'unknown'} stopped sending heartbeats`;
+        if (retry) {
+          await manager.query(`UPDATE executions SET status = 'queued', status_reason = $2, worker_id = NULL WHERE id = $1 AND status = 'running'`, [row.id, `${reason}; retrying`]);
+          toEnqueue.push({ id: row.id, group: row.worker_group });
+          result.retried += 1;
+        } else {
+          await manager.query(
+            `UPDATE executions SET status = 'worker_lost', status_reason = $2, finished_at = now(),
+                    steps = (SELECT jsonb_agg(CASE WHEN s->>'status' IN ('running', 'pending') THEN jsonb_set(s, '{status}', '"canceled"') ELSE s END) FROM jsonb_array_elements(steps) s)
+              WHERE id = $1 AND status = 'running'`,
+            [row.id, reason],
+          );
+          result.lost += 1;
+        }
+        await this.audit.record(manager, SYSTEM_ACTOR, {
+          action: retry ? 'execution.retried' : auditActionFor('worker_lost'), outcome: retry ? 'succeeded' : 'failed',
+          resourceType: 'execution', resourceId: row.id, projectId: row.project_id, reason, details: { workerId: row.worker_id, attempt: row.attempt },
+        });
+      }
+      return true;
+    });
+    if (!ran) return result;
+    const queued: Array<{ id: string; worker_group: string }> = await this.dataSource.query(
+      `SELECT id, worker_group FROM executions WHERE status = 'queued' AND queued_at < now() - make_interval(secs => $1) ORDER BY queued_at LIMIT 1000`,
+      [ORPHAN_GRACE_SECONDS],
+    );
+    for (const row of queued) {
+      if (!(await this.queue.hasLiveJob(row.id, row.worker_group))) toEnqueue.push({ id: row.id, group: row.worker_group });
+    }
+    for (const item of toEnqueue) {
+      await this.queue.enqueue(item.id, item.group);
+    }
+    result.requeued = toEnqueue.length - result.retried;
+    if (result.lost + result.retried + result.requeued > 0) this.logger.info(result, 'reconciled executions');
+    return result;
+  }
+}

@@ -1,0 +1,214 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { DataSource, type EntityManager } from 'typeorm';
+import {
+  type Actor, CANCEL_CHANNEL, ConflictError, ForbiddenError, LOGGER, type Logger, NotFoundError, REDIS, SecretBox, TransactionRunner,
+  UnprocessableError,
+} from '@switchboard/core';
+import { AuditWriter } from '@switchboard/audit';
+import { accessFilter, type CallerAbility } from '@switchboard/access';
+import {
+  compileCondition, ConditionEvaluationError, type ProcedureDefinition, ProcedureService, ProcedureVersionEntity, redactParameters,
+  validateParameters,
+} from '@switchboard/procedures';
+import { ExecutionEntity, type ExecutionTrigger } from './execution.entity';
+import { ExecutionLogEntity } from './execution-log.entity';
+import { auditActionFor, type ExecutionStatus, isTerminal, sourcesOf } from './execution-state';
+import { ExecutionQueue } from './execution-queue';
+import type { LogLine } from './execution-events';
+
+export interface ExecutionListFilter {
+  procedureId?: string;
+  projectId?: string;
+  status?: ExecutionStatus[];
+  triggeredBy?: string;
+  limit: number;
+  after?: { queuedAt: string; id: string } | null;
+}
+
+const executionAttributes = (e: Pick<ExecutionEntity, 'projectId' | 'procedureId' | 'triggeredBy'>): Record<string, unknown> => ({
+  projectId: e.projectId, procedureId: e.procedureId, ownerId: e.triggeredBy,
+});
+
+/** Starting, reading, cancelling and re-running executions (the api side of the engine). */
+@Injectable()
+export class ExecutionService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly tx: TransactionRunner,
+    private readonly audit: AuditWriter,
+    private readonly procedures: ProcedureService,
+    private readonly queue: ExecutionQueue,
+    private readonly secrets: SecretBox,
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  /**
+   * Validates parameters against the active version, records the execution (queued, or waiting
+   * for approval) with its audit event in one transaction, then enqueues it. Responds at once.
+   */
+  async start(
+    actor: Actor, ability: CallerAbility, procedureId: string, rawParams: unknown,
+    trigger: ExecutionTrigger, options: { rerunOf?: string; versionId?: string; secretParams?: string | null } = {},
+  ): Promise<ExecutionEntity> {
+    const { procedure, version: active, permissions } = await this.procedures.load(ability, procedureId);
+    if (!permissions.run) throw new ForbiddenError('you may not run this procedure');
+    const version = options.versionId
+      ? await this.dataSource.getRepository(ProcedureVersionEntity).findOneByOrFail({ id: options.versionId })
+      : active;
+    if (!version) throw new ConflictError('the procedure has no active version to run');
+    const definition = version.definition;
+    let input: unknown = rawParams ?? {};
+    if (options.secretParams && input && typeof input === 'object' && !Array.isArray(input)) {
+      input = { ...input, ...(JSON.parse(this.secrets.open(options.secretParams)) as Record<string, unknown>) };
+    }
+    const validated = validateParameters(definition, input, { cacheKey: version.id });
+    if (!validated.ok) {
+      throw new UnprocessableError('parameters do not match the procedure', validated.errors.map((e) => ({ field: e.parameter ? `params.${e.parameter}` : 'params', message: e.message })));
+    }
+    const secretValues = secretParameterValues(definition, validated.params);
+    const status: ExecutionStatus = needsApproval(definition, validated.params) ? 'pending_approval' : 'queued';
+    const execution = await this.tx.run(async (manager) => {
+      const repo = manager.getRepository(ExecutionEntity);
+      const entity = repo.create({
+        id: randomUUID(), procedureId: procedure.id, projectId: procedure.projectId, versionId: version.id, version: version.version,
+        status, statusReason: status === 'pending_approval' ? 'waiting for approval' : null,
+        params: redactParameters(definition, validated.params),
+        secretParams: Object.keys(secretValues).length > 0 ? this.secrets.seal(JSON.stringify(secretValues)) : null,
+        trigger, triggeredBy: actor.id, triggeredByName: actor.name, rerunOf: options.rerunOf ?? null,
+        workerGroup: definition.worker_group, workerId: null, attempt: 0, queuedAt: new Date(),
+        startedAt: null, finishedAt: null, cancelRequestedAt: null, cancelRequestedBy: null,
+        steps: definition.steps.map((s) => ({ name: s.name, status: 'pending' as const, exitCode: null, startedAt: null, finishedAt: null })),
+        outputs: {}, logSeq: 0, logBytes: '0',
+      });
+      await repo.save(entity, { reload: false });
+      await this.audit.record(manager, actor, {
+        action: auditActionFor(status), outcome: 'succeeded', resourceType: 'execution', resourceId: entity.id, projectId: entity.projectId,
+        details: { procedureId: procedure.id, procedure: procedure.name, version: version.version, params: entity.params, trigger, rerunOf: entity.rerunOf },
+      });
+      return entity;
+    });
+    if (status === 'queued') await this.enqueueQuietly(execution);
+    return execution;
+  }
+
+  /** Enqueue failures leave the execution queued in PostgreSQL; the reconciler enqueues it later. */
+  private async enqueueQuietly(execution: ExecutionEntity): Promise<void> {
+    try {
+      await this.queue.enqueue(execution.id, execution.workerGroup);
+    } catch (error) {
+      this.logger.warn({ executionId: execution.id, err: error }, 'could not enqueue execution; the reconciler will');
+    }
+  }
+
+  /** Loads an execution the caller may see; "not found" otherwise. */
+  async load(ability: CallerAbility, id: string, manager: EntityManager = this.dataSource.manager): Promise<ExecutionEntity> {
+    const execution = await manager.getRepository(ExecutionEntity).findOneBy({ id });
+    if (!execution || !ability.can('read', 'Execution', executionAttributes(execution))) throw new NotFoundError('execution');
+    return execution;
+  }
+
+  /** History, newest first, filtered in SQL by what the caller may read; keyset paging. */
+  async list(ability: CallerAbility, filter: ExecutionListFilter): Promise<Array<ExecutionEntity & { procedureName: string }>> {
+    const acl = accessFilter([ability.scopeFor('read', 'Execution')], { projectId: 'e.project_id', procedureId: 'e.procedure_id', ownerId: 'e.triggered_by' }, ability.userId);
+    const query = this.dataSource.getRepository(ExecutionEntity).createQueryBuilder('e')
+      .innerJoin('procedures', 'p', 'p.id = e.procedure_id')
+      .addSelect('p.name', 'procedure_name')
+      .where(acl.sql, acl.params)
+      .orderBy('e.queued_at', 'DESC').addOrderBy('e.id', 'DESC')
+      .limit(filter.limit);
+    if (filter.procedureId) query.andWhere('e.procedure_id = :procedureId', { procedureId: filter.procedureId });
+    if (filter.projectId) query.andWhere('e.project_id = :projectId', { projectId: filter.projectId });
+    if (filter.status?.length) query.andWhere('e.status = ANY(:status)', { status: filter.status });
+    if (filter.triggeredBy) query.andWhere('e.triggered_by = :triggeredBy', { triggeredBy: filter.triggeredBy });
+    if (filter.after) query.andWhere('(e.queued_at, e.id) < (:afterAt, :afterId)', { afterAt: filter.after.queuedAt, afterId: filter.after.id });
+    const { entities, raw } = await query.getRawAndEntities<{ procedure_name: string }>();
+    return entities.map((entity, index) => Object.assign(entity, { procedureName: raw[index].procedure_name }));
+  }
+
+  async logs(ability: CallerAbility, id: string, after: number, limit: number): Promise<{ execution: ExecutionEntity; lines: LogLine[] }> {
+    const execution = await this.load(ability, id);
+    return { execution, lines: await this.storedLines(id, after, limit) };
+  }
+
+  async storedLines(executionId: string, after: number, limit: number): Promise<LogLine[]> {
+    const rows = await this.dataSource.getRepository(ExecutionLogEntity).createQueryBuilder('l')
+      .where('l.execution_id = :executionId AND l.seq > :after', { executionId, after })
+      .orderBy('l.seq', 'ASC').limit(limit).getMany();
+    return rows.map((row) => ({ seq: row.seq, ts: row.ts.toISOString(), stream: row.stream, step: row.step, text: row.text }));
+  }
+
+  /**
+   * Cancels: a queued or waiting run ends at once; a running one is asked to stop and the worker
+   * kills the step's process group. Runners may cancel their own runs; owners any in the project.
+   */
+  async cancel(actor: Actor, ability: CallerAbility, id: string): Promise<ExecutionEntity> {
+    const execution = await this.load(ability, id);
+    if (!ability.can('cancel', 'Execution', executionAttributes(execution))) throw new ForbiddenError('you may not cancel this execution');
+    if (isTerminal(execution.status)) throw new ConflictError(`the execution already ended (${execution.status})`);
+    const result = await this.tx.run(async (manager) => {
+      const ended: ExecutionEntity[] = await manager.query(
+        `UPDATE executions SET status = 'canceled', status_reason = $2, finished_at = now(), cancel_requested_at = now(), cancel_requested_by = $3
+          WHERE id = $1 AND status = ANY($4) RETURNING id`,
+        [id, `canceled by ${actor.name} before it started`, actor.name, ['queued', 'pending_approval']],
+      ).then((rows: [unknown[], number] | unknown[]) => (Array.isArray(rows[0]) ? rows[0] : rows) as ExecutionEntity[]);
+      if (ended.length === 0) {
+        const requested = await manager.query(
+          `UPDATE executions SET cancel_requested_at = now(), cancel_requested_by = $2 WHERE id = $1 AND status = 'running' RETURNING id`,
+          [id, actor.name],
+        );
+        if ((Array.isArray(requested[0]) ? requested[0] : requested).length === 0) throw new ConflictError('the execution already ended');
+      }
+      await this.audit.record(manager, actor, {
+        action: ended.length > 0 ? 'execution.canceled' : 'execution.cancel_requested', outcome: 'succeeded',
+        resourceType: 'execution', resourceId: id, projectId: execution.projectId, details: { previousStatus: execution.status },
+      });
+      return ended.length > 0 ? 'ended' : 'requested';
+    });
+    if (result === 'ended') {
+      await this.queue.remove(id, execution.workerGroup).catch(() => undefined);
+    }
+    // Tell every worker; the one running it kills the process group. Workers also poll, in case this is lost.
+    await this.redis.publish(CANCEL_CHANNEL, id).catch(() => undefined);
+    return this.dataSource.getRepository(ExecutionEntity).findOneByOrFail({ id });
+  }
+
+  /** Runs the same version with the same parameters again; secret values are reused encrypted. */
+  async rerun(actor: Actor, ability: CallerAbility, id: string, trigger: ExecutionTrigger = 'rerun'): Promise<ExecutionEntity> {
+    const original = await this.load(ability, id);
+    const version = await this.dataSource.getRepository(ProcedureVersionEntity).findOneByOrFail({ id: original.versionId });
+    const visible = redactParameters(version.definition, original.params as Record<string, never>);
+    const nonSecret = Object.fromEntries(Object.entries(visible).filter(([name]) => !isSecret(version.definition, name)));
+    return this.start(actor, ability, original.procedureId, nonSecret, trigger, {
+      rerunOf: original.id, versionId: original.versionId, secretParams: original.secretParams,
+    });
+  }
+
+  /** Sources of a transition, for callers that end executions (exposed for the reconciler). */
+  static sourcesOf(to: ExecutionStatus): ExecutionStatus[] {
+    return sourcesOf(to);
+  }
+}
+
+function isSecret(definition: ProcedureDefinition, name: string): boolean {
+  const parameter = definition.parameters[name];
+  return parameter?.type === 'string' && parameter.secret === true;
+}
+
+function secretParameterValues(definition: ProcedureDefinition, params: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(params).filter(([name]) => isSecret(definition, name)));
+}
+
+/** Fail closed: a condition that cannot be evaluated (wrong types) means the run needs approval. */
+function needsApproval(definition: ProcedureDefinition, params: Record<string, unknown>): boolean {
+  if (!definition.approval) return false;
+  if (!definition.approval.when) return true;
+  try {
+    return compileCondition(definition.approval.when, Object.keys(definition.parameters)).evaluate(params);
+  } catch (error) {
+    if (error instanceof ConditionEvaluationError) return true;
+    throw error;
+  }
+}

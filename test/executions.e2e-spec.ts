@@ -1,0 +1,199 @@
+import { existsSync } from 'node:fs';
+import type TestAgent from 'supertest/lib/agent';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loginAgent, startTestApi, type TestApi, uniqueName } from './support/test-api';
+import { startTestWorker, type TestWorker, waitFor } from './support/test-worker';
+import { allLogLines, createProcedure, createProject, runProcedure, waitForStatus } from './factories/procedures';
+
+describe('executions: run steps in any language and pass outputs', () => {
+  let api: TestApi;
+  let worker: TestWorker;
+  let admin: TestAgent;
+  let projectId: string;
+
+  beforeAll(async () => {
+    [api, worker] = await Promise.all([startTestApi(), startTestWorker()]);
+    admin = await loginAgent(api);
+    projectId = (await createProject(admin)).id;
+  });
+  afterAll(async () => {
+    await worker?.close();
+    await api?.close();
+  });
+
+  it('bash, python3 and node steps see their parameters; outputs pass between steps', async () => {
+    const procedure = await createProcedure(admin, projectId, {
+      name: 'polyglot',
+      parameters: { service: { type: 'string', enum: ['api', 'worker'], required: true }, count: { type: 'integer', default: 3 } },
+      steps: [
+        { name: 'first', shell: 'bash', run: 'echo "bash sees $PARAM_SERVICE x$PARAM_COUNT"\necho "token=abc123" >> "$SWITCHBOARD_OUTPUT"' },
+        { name: 'second', shell: 'python3', run: 'import os, json\nparams = json.load(open(os.environ["SWITCHBOARD_PARAMS"]))\nprint("python sees", params["service"], os.environ["STEP_FIRST_TOKEN"])\nopen(os.environ["SWITCHBOARD_OUTPUT"], "a").write("answer=42\\n")' },
+        { name: 'third', shell: 'node', run: 'console.log("node sees", process.env.PARAM_SERVICE, process.env.STEP_SECOND_ANSWER)' },
+      ],
+    });
+    const started = await runProcedure(admin, procedure.id, { service: 'worker' });
+    expect(started.status).toBe('queued');
+    const done = await waitForStatus(admin, started.id, 'terminal');
+    expect(done.status).toBe('succeeded');
+    expect(done.steps.map((s: { status: string; exitCode: number }) => [s.status, s.exitCode])).toEqual([['succeeded', 0], ['succeeded', 0], ['succeeded', 0]]);
+    expect(done.outputs).toEqual({ first: { token: 'abc123' }, second: { answer: '42' }, third: {} });
+    const text = (await allLogLines(admin, started.id)).map((l) => l.text);
+    expect(text).toContain('bash sees worker x3');
+    expect(text).toContain('python sees worker abc123');
+    expect(text).toContain('node sees worker 42');
+  });
+
+  it('prints an injection attempt literally and creates nothing', async () => {
+    const marker = `/tmp/switchboard-pwned-${Date.now()}`;
+    const procedure = await createProcedure(admin, projectId, {
+      name: 'echoer', parameters: { message: { type: 'string', required: true } },
+      steps: [{ name: 'say', run: 'echo "message: $PARAM_MESSAGE"' }],
+    });
+    const payload = `$(touch ${marker}); echo pwned \`touch ${marker}\``;
+    const started = await runProcedure(admin, procedure.id, { message: payload });
+    const done = await waitForStatus(admin, started.id, 'terminal');
+    expect(done.status).toBe('succeeded');
+    expect((await allLogLines(admin, started.id)).map((l) => l.text)).toContain(`message: ${payload}`);
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('answers 422 with one error per bad parameter and queues nothing', async () => {
+    const procedure = await createProcedure(admin, projectId, {
+      name: 'strict',
+      parameters: {
+        service: { type: 'string', enum: ['api', 'worker'], required: true },
+        ticket: { type: 'string', pattern: '^[A-Z]+-[0-9]+$' },
+        replicas: { type: 'integer', min: 1, max: 5 },
+        region: { type: 'string', required: true },
+      },
+      steps: [{ name: 'noop', run: 'true' }],
+    });
+    const before = await admin.get(`/api/v1/executions?procedure=${procedure.id}`);
+    const response = await admin.post(`/api/v1/procedures/${procedure.id}/executions`).send({ params: { service: 'db', ticket: 'nope', replicas: '3' } });
+    expect(response.status).toBe(422);
+    expect(response.headers['content-type']).toMatch(/problem\+json/);
+    const fields = response.body.errors.map((e: { field: string }) => e.field).sort();
+    expect(fields).toEqual(['params.region', 'params.replicas', 'params.service', 'params.ticket']);
+    const after = await admin.get(`/api/v1/executions?procedure=${procedure.id}`);
+    expect(after.body.items.length).toBe(before.body.items.length);
+  });
+
+  it('fails a run whose step exits non-zero and skips the rest', async () => {
+    const procedure = await createProcedure(admin, projectId, {
+      name: 'failing',
+      steps: [{ name: 'boom', run: 'echo about to fail >&2; exit 3' }, { name: 'never', run: 'echo never' }],
+    });
+    const done = await waitForStatus(admin, (await runProcedure(admin, procedure.id)).id, 'terminal');
+    expect(done.status).toBe('failed');
+    expect(done.steps).toMatchObject([{ name: 'boom', status: 'failed', exitCode: 3 }, { name: 'never', status: 'skipped' }]);
+    expect(done.statusReason).toMatch(/boom/);
+  });
+
+  it('continues after a failing step marked continue_on_error', async () => {
+    const procedure = await createProcedure(admin, projectId, {
+      name: 'tolerant',
+      steps: [{ name: 'flaky', run: 'exit 1', continue_on_error: true }, { name: 'after', run: 'echo still here' }],
+    });
+    const done = await waitForStatus(admin, (await runProcedure(admin, procedure.id)).id, 'terminal');
+    expect(done.status).toBe('succeeded');
+    expect(done.steps.map((s: { status: string }) => s.status)).toEqual(['failed', 'succeeded']);
+  });
+
+  it('retries a failed run with backoff and succeeds on a later attempt', async () => {
+    const procedure = await createProcedure(admin, projectId, {
+      name: 'retrying', retries: 2, retry_delay: '1s',
+      steps: [{ name: 'sometimes', run: 'f=/tmp/sb-retry-$SWITCHBOARD_EXECUTION_ID; if [ -e $f ]; then echo second time; else touch $f; exit 1; fi' }],
+    });
+    const id = (await runProcedure(admin, procedure.id)).id;
+    const done = await waitForStatus(admin, id, 'terminal');
+    expect(done.status).toBe('succeeded');
+    expect((await allLogLines(admin, id)).map((l) => l.text).some((t) => t.includes('retrying in'))).toBe(true);
+  });
+
+  it('masks secret parameters in the record and in the output', async () => {
+    const procedure = await createProcedure(admin, projectId, {
+      name: 'secretive', parameters: { password: { type: 'string', secret: true, required: true } },
+      steps: [{ name: 'leak', run: 'echo "the password is $PARAM_PASSWORD"' }],
+    });
+    const id = (await runProcedure(admin, procedure.id, { password: 'hunter2-very-secret' })).id;
+    const done = await waitForStatus(admin, id, 'terminal');
+    expect(done.status).toBe('succeeded');
+    expect(done.params).toEqual({ password: '***' });
+    const lines = await allLogLines(admin, id);
+    expect(lines.map((l) => l.text)).toContain('the password is ***');
+    expect(JSON.stringify(lines)).not.toContain('hunter2');
+    // Re-run keeps the secret encrypted and usable.
+    const rerun = await admin.post(`/api/v1/executions/${id}/rerun`);
+    expect(rerun.status).toBe(201);
+    expect((await waitForStatus(admin, rerun.body.id, 'terminal')).status).toBe('succeeded');
+    expect((await allLogLines(admin, rerun.body.id)).map((l) => l.text)).toContain('the password is ***');
+  });
+
+  it('lists history with filters, newest first, and pages with a cursor', async () => {
+    const procedure = await createProcedure(admin, projectId, { name: 'history', steps: [{ name: 'noop', run: 'true' }] });
+    const ids = [];
+    for (let i = 0; i < 3; i += 1) ids.push((await runProcedure(admin, procedure.id)).id);
+    await Promise.all(ids.map((id) => waitForStatus(admin, id, 'terminal')));
+    const first = await admin.get(`/api/v1/executions?procedure=${procedure.id}&limit=2`);
+    expect(first.body.items.map((e: { id: string }) => e.id)).toEqual([ids[2], ids[1]]);
+    const second = await admin.get(`/api/v1/executions?procedure=${procedure.id}&limit=2&cursor=${first.body.nextCursor}`);
+    expect(second.body.items.map((e: { id: string }) => e.id)).toEqual([ids[0]]);
+    expect(second.body.nextCursor).toBeNull();
+    const bad = await admin.get('/api/v1/executions?status=bogus');
+    expect(bad.status).toBe(400);
+  });
+
+  it('runs at most `concurrency` at a time; extra runs wait in queued', async () => {
+    const procedure = await createProcedure(admin, projectId, {
+      name: 'serial', concurrency: 1, steps: [{ name: 'hold', run: 'sleep 0.5' }],
+    });
+    const ids = [await runProcedure(admin, procedure.id), await runProcedure(admin, procedure.id), await runProcedure(admin, procedure.id)].map((e) => e.id);
+    let maxRunning = 0;
+    await waitFor(async () => {
+      const list = await admin.get(`/api/v1/executions?procedure=${procedure.id}`);
+      const statuses = list.body.items.map((e: { status: string }) => e.status);
+      maxRunning = Math.max(maxRunning, statuses.filter((s: string) => s === 'running').length);
+      return statuses.every((s: string) => s === 'succeeded');
+    }, 'all serial runs to finish', 30_000, 20);
+    expect(maxRunning).toBe(1);
+    expect(ids).toHaveLength(3);
+  });
+
+  it('exports YAML that re-imports identically', async () => {
+    const procedure = await createProcedure(admin, projectId, {
+      name: 'roundtrip', description: 'Round trip', parameters: { env: { type: 'string', enum: ['a', 'b'], default: 'a' } },
+      steps: [{ name: 'one', shell: 'python3', run: 'print("hi")\n' }], timeout: '5m', tags: ['x'],
+    });
+    const exported = await admin.get(`/api/v1/procedures/${procedure.id}/export`);
+    expect(exported.headers['content-type']).toMatch(/yaml/);
+    const second = await createProject(admin);
+    const reimported = await admin.post(`/api/v1/projects/${second.id}/procedures`).set('Content-Type', 'application/yaml').send(exported.text);
+    expect(reimported.status).toBe(201);
+    const a = await admin.get(`/api/v1/procedures/${procedure.id}`);
+    const b = await admin.get(`/api/v1/procedures/${reimported.body.id}`);
+    expect(b.body.definition).toEqual(a.body.definition);
+  });
+
+  it('refuses an invalid definition with field paths and YAML line numbers', async () => {
+    const yaml = `name: ${uniqueName('bad')}\nsteps:\n  - name: one\n    shell: "not an interpreter"\n    run: echo hi\n`;
+    const response = await admin.post(`/api/v1/projects/${projectId}/procedures`).set('Content-Type', 'application/yaml').send(yaml);
+    expect(response.status).toBe(400);
+    expect(response.body.errors[0]).toMatchObject({ field: 'steps[0].shell', line: 4 });
+  });
+
+  it('refuses a YAML alias bomb in bounded time', async () => {
+    const bomb = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+    for (let i = 0; i < 9; i += 1) bomb.push(`${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)}]`);
+    const started = Date.now();
+    const response = await admin.post(`/api/v1/projects/${projectId}/procedures`).set('Content-Type', 'application/yaml').send(bomb.join('\n'));
+    expect(response.status).toBeGreaterThanOrEqual(400);
+    expect(response.status).toBeLessThan(500);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('refuses an oversized definition with 413', async () => {
+    const response = await admin.post(`/api/v1/projects/${projectId}/procedures`).set('Content-Type', 'application/yaml')
+      .send(`name: big\ndescription: "${'x'.repeat(300 * 1024)}"\nsteps: [{name: a, run: "true"}]\n`);
+    expect(response.status).toBe(413);
+  });
+});
