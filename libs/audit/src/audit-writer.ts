@@ -67,5 +67,5 @@ export class AuditWriter {
 
 /** PostgreSQL text cannot hold NUL; strip it so hashing sees what is stored. */
 function sanitize(value: string | null | undefined): string | null | undefined {
-  return typeof value === 'string' ? value.replace(/\u0000/g, '') : value;
+  return typeof value === 'string' ? value.replaceAll('\u0000', '') : value;
 }

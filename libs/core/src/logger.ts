@@ -1,6 +1,7 @@
 import pino, { type Logger } from 'pino';
 import type { LoggerService } from '@nestjs/common';
 import { LOG_REDACT_PATHS } from './redaction';
+import { currentRequestContext } from './request-context';
 
 export type { Logger } from 'pino';
 
@@ -13,6 +14,11 @@ export function createLogger(name: string, level = process.env.SWITCHBOARD_LOG_L
     base: { pid: process.pid, service: name },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
+    // Lines logged while handling a request carry its id (Fastify's own request logs add it too).
+    mixin: () => {
+      const context = currentRequestContext();
+      return context ? { requestId: context.requestId } : {};
+    },
   });
 }
 

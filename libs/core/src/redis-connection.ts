@@ -4,7 +4,7 @@ import IORedis, { type Redis, type RedisOptions } from 'ioredis';
  * Creates an ioredis connection that reconnects forever with a capped backoff, so every process
  * survives a Redis restart. `forBullWorker` connections must not fail commands while reconnecting.
  */
-export function createRedisConnection(url: string, options: { forBullWorker?: boolean; name?: string } = {}): Redis {
+export function createRedisConnection(url: string, options: { forBullWorker?: boolean; name?: string; onError?: (error: Error) => void } = {}): Redis {
   const redisOptions: RedisOptions = {
     connectionName: options.name,
     lazyConnect: false,
@@ -13,5 +13,8 @@ export function createRedisConnection(url: string, options: { forBullWorker?: bo
     reconnectOnError: () => true,
     maxRetriesPerRequest: options.forBullWorker ? null : 3,
   };
-  return new IORedis(url, redisOptions);
+  const connection = new IORedis(url, redisOptions);
+  // Reconnection is automatic; without a listener ioredis prints every failed attempt to stderr.
+  connection.on('error', options.onError ?? (() => undefined));
+  return connection;
 }

@@ -242,6 +242,23 @@ export class ExecutionEngine {
     return { outcome: 'failed', exitCode: null, signal: null, reason: 'procedure steps are not supported yet', outputs: {}, startedAt: now, finishedAt: now };
   }
 
+  /**
+   * The end state must be recorded even if PostgreSQL is restarting at that moment: retry for a
+   * while (the reconciler would otherwise call a finished run worker_lost).
+   */
+  private async retryWhileDatabaseDown<T>(executionId: string, work: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + 5 * 60_000;
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        return await work();
+      } catch (error) {
+        if (Date.now() > deadline || !isConnectionError(error)) throw error;
+        this.logger.warn({ executionId, attempt }, 'database unavailable while recording the end of an execution; retrying');
+        await new Promise((resolve) => setTimeout(resolve, Math.min(200 * 2 ** attempt, 5_000)));
+      }
+    }
+  }
+
   private killGraceMs(): number {
     return Number(process.env.SWITCHBOARD_KILL_GRACE_MS ?? 5_000);
   }
@@ -254,7 +271,7 @@ export class ExecutionEngine {
     const tail = `[switchboard] ${outcome.status}${outcome.reason ? `: ${outcome.reason}` : ''}`;
     log.add('system', null, tail);
     const remaining = await log.takeRemaining();
-    const ended = await this.tx.run(async (manager: EntityManager) => {
+    const ended = await this.retryWhileDatabaseDown(execution.id, () => this.tx.run(async (manager: EntityManager) => {
       await insertLogLines(manager, execution.id, remaining.lines);
       const updated = rowsOf<{ id: string }>(await manager.query(
         `UPDATE executions SET status = $2, status_reason = $3, finished_at = now(), steps = $4, outputs = $5, log_seq = $6, log_bytes = log_bytes + $7
@@ -268,7 +285,7 @@ export class ExecutionEngine {
         details: { procedure: execution.procedureName, version: execution.version, steps: steps.map((s) => ({ name: s.name, status: s.status, exitCode: s.exitCode })) },
       });
       return true;
-    });
+    }));
     if (remaining.lines.length > 0) await log.publish({ type: 'lines', lines: remaining.lines as LogLine[] });
     if (ended) await log.publish({ type: 'end', status: outcome.status, lastSeq: log.lastSeq });
   }
@@ -295,4 +312,12 @@ async function refuseMetadataTargets(url: URL): Promise<void> {
       throw new Error(`refusing to call ${host}: link-local and metadata addresses are never allowed`);
     }
   }
+}
+
+/** Errors that mean "PostgreSQL is not reachable right now" rather than "this statement is wrong". */
+function isConnectionError(error: unknown): boolean {
+  const code = (error as { code?: string } | null)?.code ?? '';
+  const message = error instanceof Error ? error.message : String(error);
+  return ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', '57P01', '57P02', '57P03', '08000', '08003', '08006'].includes(code)
+    || /Connection terminated|connection timeout|terminating connection|not queryable|the database system is (starting up|shutting down)/i.test(message);
 }

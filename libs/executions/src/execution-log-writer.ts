@@ -6,6 +6,7 @@ import type { LiveMessage, LogLine } from './execution-events';
 
 const FLUSH_INTERVAL_MS = 100;
 const FLUSH_LINES = 500;
+const RETRY_INTERVAL_MS = 500;
 const MASK = '***';
 
 /**
@@ -42,7 +43,7 @@ export class ExecutionLogWriter {
     for (const secret of this.secrets) if (masked.includes(secret)) masked = masked.split(secret).join(MASK);
     this.seq += 1;
     this.bytes += Buffer.byteLength(masked);
-    this.pending.push({ seq: this.seq, ts: new Date().toISOString(), stream, step, text: masked.replace(/\u0000/g, '') });
+    this.pending.push({ seq: this.seq, ts: new Date().toISOString(), stream, step, text: masked.replaceAll('\u0000', '') });
     if (this.pending.length >= FLUSH_LINES) this.scheduleFlush(0);
     else this.scheduleFlush(FLUSH_INTERVAL_MS);
   }
@@ -60,15 +61,25 @@ export class ExecutionLogWriter {
     }, delayMs);
   }
 
-  /** Writes what is pending now. Flushes are serialized, so lines are stored in order. */
+  /**
+   * Writes what is pending now. Flushes are serialized, so lines are stored in order. A failed
+   * write (PostgreSQL restarting) puts the lines back and tries again later: nothing is lost.
+   */
   flush(): Promise<void> {
     this.flushing = this.flushing.then(async () => {
       if (this.pending.length === 0) return;
       const lines = this.pending;
-      this.pending = [];
       const bytes = this.bytes;
+      this.pending = [];
       this.bytes = 0;
-      await this.flushToDatabase(lines, lines[lines.length - 1].seq, bytes);
+      try {
+        await this.flushToDatabase(lines, lines[lines.length - 1].seq, bytes);
+      } catch {
+        this.pending = [...lines, ...this.pending];
+        this.bytes += bytes;
+        this.scheduleFlush(RETRY_INTERVAL_MS);
+        return;
+      }
       await this.publish({ type: 'lines', lines });
     });
     return this.flushing;

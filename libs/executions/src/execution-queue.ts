@@ -28,9 +28,18 @@ export class ExecutionQueue implements OnModuleDestroy {
     return queue;
   }
 
-  async enqueue(executionId: string, workerGroup: string, delayMs = 0): Promise<void> {
+  /**
+   * The job id is the execution id; a retry after a lost worker appends the attempt, because the
+   * dead worker's job stays locked in Redis until BullMQ notices it stalled (up to its lock time).
+   * Either delivery is harmless: the engine claims an execution only while it is queued.
+   */
+  static jobId(executionId: string, attempt = 0): string {
+    return attempt === 0 ? executionId : `${executionId}-r${attempt}`;
+  }
+
+  async enqueue(executionId: string, workerGroup: string, delayMs = 0, attempt = 0): Promise<void> {
     await this.queueFor(workerGroup).add('execute', { executionId }, {
-      jobId: executionId,
+      jobId: ExecutionQueue.jobId(executionId, attempt),
       delay: delayMs,
       removeOnComplete: true,
       removeOnFail: { count: 1000 },
@@ -39,8 +48,8 @@ export class ExecutionQueue implements OnModuleDestroy {
   }
 
   /** True when Redis holds a waiting, delayed or active job for the execution. */
-  async hasLiveJob(executionId: string, workerGroup: string): Promise<boolean> {
-    const job = await this.queueFor(workerGroup).getJob(executionId);
+  async hasLiveJob(executionId: string, workerGroup: string, attempt = 0): Promise<boolean> {
+    const job = await this.queueFor(workerGroup).getJob(ExecutionQueue.jobId(executionId, attempt));
     if (!job) return false;
     const state = await job.getState();
     if (state === 'completed' || state === 'failed' || state === 'unknown') {
@@ -56,8 +65,8 @@ export class ExecutionQueue implements OnModuleDestroy {
   }
 
   /** Moves a delayed job (waiting for a concurrency slot) to the front of the queue. */
-  async promote(executionId: string, workerGroup: string): Promise<void> {
-    const job = await this.queueFor(workerGroup).getJob(executionId);
+  async promote(executionId: string, workerGroup: string, attempt = 0): Promise<void> {
+    const job = await this.queueFor(workerGroup).getJob(ExecutionQueue.jobId(executionId, attempt));
     if (job && (await job.isDelayed())) await job.promote().catch(() => undefined);
   }
 

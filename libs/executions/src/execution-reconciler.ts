@@ -36,7 +36,7 @@ export class ExecutionReconciler {
 
   async reconcile(): Promise<{ lost: number; retried: number; requeued: number }> {
     const result = { lost: 0, retried: 0, requeued: 0 };
-    const toEnqueue: Array<{ id: string; group: string }> = [];
+    const toEnqueue: Array<{ id: string; group: string; attempt: number }> = [];
     const ran = await this.tx.run(async (manager) => {
       const [{ locked }] = (await manager.query('SELECT pg_try_advisory_xact_lock($1) AS locked', [RECONCILER_LOCK])) as Array<{ locked: boolean }>;
       if (!locked) return false;
@@ -56,7 +56,7 @@ export class ExecutionReconciler {
         const reason = `worker ${row.worker_id ?? 'unknown'} stopped sending heartbeats`;
         if (retry) {
           await manager.query(`UPDATE executions SET status = 'queued', status_reason = $2, worker_id = NULL WHERE id = $1 AND status = 'running'`, [row.id, `${reason}; retrying`]);
-          toEnqueue.push({ id: row.id, group: row.worker_group });
+          toEnqueue.push({ id: row.id, group: row.worker_group, attempt: row.attempt });
           result.retried += 1;
         } else {
           await manager.query(
@@ -75,15 +75,15 @@ export class ExecutionReconciler {
       return true;
     });
     if (!ran) return result;
-    const queued: Array<{ id: string; worker_group: string }> = await this.dataSource.query(
-      `SELECT id, worker_group FROM executions WHERE status = 'queued' AND queued_at < now() - make_interval(secs => $1) ORDER BY queued_at LIMIT 1000`,
+    const queued: Array<{ id: string; worker_group: string; attempt: number }> = await this.dataSource.query(
+      `SELECT id, worker_group, attempt FROM executions WHERE status = 'queued' AND queued_at < now() - make_interval(secs => $1) ORDER BY queued_at LIMIT 1000`,
       [ORPHAN_GRACE_SECONDS],
     );
     for (const row of queued) {
-      if (!(await this.queue.hasLiveJob(row.id, row.worker_group))) toEnqueue.push({ id: row.id, group: row.worker_group });
+      if (!(await this.queue.hasLiveJob(row.id, row.worker_group, row.attempt))) toEnqueue.push({ id: row.id, group: row.worker_group, attempt: row.attempt });
     }
     for (const item of toEnqueue) {
-      await this.queue.enqueue(item.id, item.group);
+      await this.queue.enqueue(item.id, item.group, 0, item.attempt);
     }
     result.requeued = toEnqueue.length - result.retried;
     if (result.lost + result.retried + result.requeued > 0) this.logger.info(result, 'reconciled executions');

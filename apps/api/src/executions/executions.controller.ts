@@ -111,12 +111,12 @@ export class ExecutionsController {
       finish();
     };
     let unfollow: () => void = () => undefined;
-    let keepAlive: NodeJS.Timeout | undefined;
+    const timers: { keepAlive?: NodeJS.Timeout } = {};
     const finish = (): void => {
       if (closed) return;
       closed = true;
       unfollow();
-      if (keepAlive) clearInterval(keepAlive);
+      if (timers.keepAlive) clearInterval(timers.keepAlive);
       raw.end();
     };
     const handle = (message: LiveMessage): void => {
@@ -141,7 +141,7 @@ export class ExecutionsController {
     raw.on('close', finish);
     write('retry: 2000\n\n');
     unfollow = await this.live.follow(id, handle);
-    keepAlive = setInterval(() => write(': keep-alive\n\n'), 15_000);
+    timers.keepAlive = setInterval(() => write(': keep-alive\n\n'), 15_000);
 
     // Replay everything stored, in pages, then release what arrived live meanwhile.
     for (;;) {

@@ -108,6 +108,20 @@ toil_minutes: 0
     expect(roundTrip(definition)).toStrictEqual(definition);
   });
 
+  it('falls back to a quoted string for a script a block literal cannot hold', () => {
+    const definition = withScript('echo');
+    const step = definition.steps[0];
+    // Only reachable for definitions built in code: the parser refuses blank scripts.
+    const blank: ProcedureDefinition = { ...definition, steps: [{ ...step, kind: 'run', run: ' \n', shell: 'bash' }] };
+    const text = exportDefinition(blank);
+    expect((parseYaml(text) as { steps: Array<{ run: string }> }).steps[0].run).toBe(' \n');
+  });
+
+  it.each([' \n', '\n', '  ', 'a\n\n', '\ttab first', 'ends with newline\n'])('keeps the description %j exactly', (description) => {
+    const definition = parseDefinition({ name: 'described', description, steps: [{ name: 'a', run: 'echo' }] }, 'object');
+    expect(roundTrip(definition)).toStrictEqual(definition);
+  });
+
   it('keeps strings that look like other YAML types as strings', () => {
     const lookalikes = ['1', 'true', 'null', '~', '0x1F', '1e3', '.inf', 'yes', 'on', '-', 'a: b', '#x', '0o7', '+1', '1_000', '2001-12-14', '@at', '*star', '&amp', '!bang', '%pct', '|pipe', '>gt', "'q'", '"dq"', ' lead', 'trail '];
     const definition = parseDefinition(
@@ -163,5 +177,32 @@ toil_minutes: 0
     const steps = Array.from({ length: 50 }, (_, index) => ({ name: `step-${index}`, run: `echo ${index}\n`.repeat(index + 1), timeout: index + 1 }));
     const definition = parseDefinition({ name: 'big', parameters, steps }, 'object');
     expect(roundTrip(definition)).toStrictEqual(definition);
+  });
+
+  it('round-trips random text made of YAML-significant characters', () => {
+    const alphabet = [' ', '  ', '\n', '\t', 'a', 'Z', '#', ':', ': ', '-', '- ', '"', "'", '\\', '\r', 'é', '🎉', '{', '}', '[', ']', ',', '&', '*', '!', '|', '>', '%', '@', '`', '?', '~', 'null', 'true', '0', '1e3', '\u0085', '\u00a0', '\ufeff'];
+    let state = 7;
+    const random = (): number => {
+      state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return state / 2_147_483_648;
+    };
+    const text = (length: number): string => Array.from({ length }, () => alphabet[Math.floor(random() * alphabet.length)]).join('');
+    for (let round = 0; round < 80; round += 1) {
+      const value = text(1 + Math.floor(random() * 12));
+      const definition = parseDefinition(
+        {
+          name: 'fuzz',
+          description: text(Math.floor(random() * 12)),
+          parameters: { p: { type: 'string', enum: [value, `${value}x`], default: value, description: text(5) } },
+          steps: [
+            { name: 'script', run: `x${value}`, env: { V: value } },
+            { name: 'call', procedure: 'other', params: { v: value, list: [value] } },
+          ],
+          tags: [`t${value}`.slice(0, 50)],
+        },
+        'object',
+      );
+      expect(roundTrip(definition), JSON.stringify(value)).toStrictEqual(definition);
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { Document, isMap, isScalar, parse, Scalar, visit } from 'yaml';
 import { formatDuration } from './duration';
 import type {
@@ -19,27 +20,23 @@ const FLOW_PARAMETER_MAX_LENGTH = 100;
  * `parseDefinition(exportDefinition(d), 'yaml')` deep-equals `d`.
  */
 export function exportDefinition(definition: ProcedureDefinition): string {
-  const document = new Document(toPlain(definition), { version: '1.2' });
+  const plain = toPlain(definition);
+  const document = new Document(plain, { version: '1.2' });
   styleForReading(document);
-  const runScalars = definition.steps.map((step, index) => {
-    const node = document.getIn(['steps', index, 'run'], true);
-    if (isScalar(node)) node.type = Scalar.BLOCK_LITERAL;
-    return isScalar(node) ? node : undefined;
+  definition.steps.forEach((_step, index) => {
+    const run = document.getIn(['steps', index, 'run'], true);
+    if (isScalar(run)) run.type = Scalar.BLOCK_LITERAL;
   });
-  let text = render(document);
-  // Block literals cannot hold every string (a line of only spaces at the end, say); such a script
-  // falls back to a double-quoted string, which can, so the round trip stays exact.
-  const reparsed = parse(text, { version: '1.2', schema: 'core' }) as { steps?: Array<{ run?: unknown }> };
-  let changed = false;
-  definition.steps.forEach((step, index) => {
-    const scalar = runScalars[index];
-    if (step.kind === 'run' && scalar !== undefined && reparsed.steps?.[index]?.run !== step.run) {
-      scalar.type = Scalar.QUOTE_DOUBLE;
-      changed = true;
-    }
+  const text = render(document);
+  if (isDeepStrictEqual(parse(text, { version: '1.2', schema: 'core' }), plain)) return text;
+  // Block scalars cannot hold every string (yaml writes " \n" as a block that reads back as "\n"),
+  // so when the check above fails, multi-line strings fall back to double quotes, which hold anything.
+  visit(document, {
+    Scalar(_key, node) {
+      if (typeof node.value === 'string' && node.value.includes('\n')) node.type = Scalar.QUOTE_DOUBLE;
+    },
   });
-  if (changed) text = render(document);
-  return text;
+  return render(document);
 }
 
 function render(document: Document): string {

@@ -64,14 +64,21 @@ function readSource(input: string | object, contentType: DefinitionContentType):
     const message = error instanceof Error ? error.message : 'unreadable';
     throw new DefinitionError([withLine({ path: '', message: `invalid JSON: ${message}` }, jsonErrorLine(input, message))]);
   }
+  // Too deep to be a definition: the copy step names the path; reading it again as YAML would only cost time.
+  if (isDeeperThan(value, DEFINITION_MAX_DEPTH)) return { value, lineOf: () => undefined };
   // JSON.parse keeps the last of duplicate keys silently; reading the same text as YAML finds them, and the lines.
-  try {
-    const located = readYamlSource(input, { onlyDuplicateKeys: true });
-    return { value, lineOf: located.lineOf };
-  } catch (error) {
-    if (error instanceof DefinitionError && error.errors.some((detail) => detail.message.startsWith('duplicate key'))) throw error;
-    return { value, lineOf: () => undefined };
+  const located = readYamlSource(input, { onlyDuplicateKeys: true });
+  return { value, lineOf: located.lineOf };
+}
+
+function isDeeperThan(root: unknown, limit: number): boolean {
+  const pending: Array<{ value: unknown; depth: number }> = [{ value: root, depth: 0 }];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    if (typeof next.value !== 'object' || next.value === null) continue;
+    if (next.depth >= limit) return true;
+    for (const child of Object.values(next.value)) pending.push({ value: child, depth: next.depth + 1 });
   }
+  return false;
 }
 
 function tooLarge(size: number): DefinitionError {
@@ -191,7 +198,7 @@ const VOCABULARY = [
   'approval', 'notify', 'toil_minutes', 'tags', 'type', 'label', 'required', 'default', 'enum', 'pattern', 'min', 'max',
   'min_length', 'max_length', 'min_items', 'max_items', 'items', 'secret', 'multiline', 'run', 'shell', 'http', 'procedure',
   'params', 'continue_on_error', 'env', 'method', 'url', 'headers', 'body', 'expect_status', 'when', 'approvers', 'from',
-  'roles', 'teams', 'expires_after', 'on', 'channels', 'param',
+  'roles', 'teams', 'expires_after', 'on', 'channels', 'param', 'kind',
 ];
 
 function toDetails(issues: readonly z.core.$ZodIssue[], value: unknown, source: DefinitionSource): DefinitionErrorDetail[] {

@@ -13,7 +13,7 @@ export {
 } from './definition-parser';
 export { exportDefinition } from './definition-exporter';
 export { diffDefinitions, type DefinitionChange } from './definition-diff';
-export { unifiedLineDiff, type UnifiedLineDiffOptions } from './unified-line-diff';
+export { MAX_EXACT_EDIT_DISTANCE, unifiedLineDiff, type UnifiedLineDiffOptions } from './unified-line-diff';
 export { formatDuration, parseDuration, DurationFormatError } from './duration';
 export {
   compileCondition,
@@ -28,6 +28,7 @@ export {
 } from './condition';
 export {
   compileParameterSchema,
+  PARAMETER_SCHEMA_ANNOTATIONS,
   PARAMETER_SCHEMA_DIALECT,
   type ParameterJsonSchema,
   type ParameterPropertySchema,
@@ -40,10 +41,11 @@ export {
   type ValidateParametersOptions,
 } from './parameter-validator';
 export { redactParameters, REDACTED_VALUE } from './parameter-redactor';
+export { requiresApproval } from './approval-requirement';
 export { procedureDefinitionSchema, DEFINITION_DEFAULTS, STEPS_MAX_COUNT } from './procedure-definition.schema';
 export { parameterDefinitionSchema, PARAMETERS_MAX_COUNT, PATTERN_MAX_LENGTH } from './parameter-definition.schema';
 export { stepDefinitionSchema, HTTP_METHODS, NAMED_SHELLS } from './step-definition.schema';
-export { YAML_MAX_ALIAS_COUNT } from './yaml-source';
+export { YAML_MAX_ALIAS_COUNT, YAML_MAX_NESTING } from './yaml-source';
 export {
   EXECUTION_EVENTS,
   type ApprovalPolicy,

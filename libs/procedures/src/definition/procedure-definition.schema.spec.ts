@@ -360,6 +360,17 @@ describe('approval', () => {
     expectError(definitionWith({ parameters, approval: { when: '' } }), 'approval.when', 'must not be empty');
   });
 
+  it('refuses a condition on a secret parameter, which would let requesters probe its value', () => {
+    const parameters = { token: { type: 'string', secret: true }, environment: { type: 'string' } };
+    expectError(definitionWith({ parameters, approval: { when: "environment == 'prod' or token == 'hunter2'" } }), 'approval.when', "cannot use the secret parameter 'token'");
+  });
+
+  it('checks fields against each other only once each step is valid, without crashing on a broken one', () => {
+    expect(errorsOf(definitionWith({ steps: [{ kind: 'http', name: 'a', run: 'echo' }, { name: 'a', run: 'echo' }] }))).toEqual([
+      { path: 'steps[0].kind', message: 'says http but the step has run' },
+    ]);
+  });
+
   it("refuses the classic injection attempt in approval.when at save time", () => {
     const errors = errorsOf(definitionWith({ approval: { when: "constructor.constructor('return process')()" } }));
     expect(errors).toEqual([{ path: 'approval.when', message: "unknown parameter 'constructor' at column 1", column: 1 }]);

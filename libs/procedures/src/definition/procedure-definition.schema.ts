@@ -62,47 +62,66 @@ export const procedureDefinitionSchema: z.ZodType<ProcedureDefinition> = z
     toil_minutes: z.int().min(0).max(100_000).default(DEFINITION_DEFAULTS.toil_minutes),
     tags: uniqueListSchema(boundedTextSchema(50), { max: 50 }).default(() => []),
   })
-  .superRefine((definition, ctx) => {
-    const parameterNames = Object.keys(definition.parameters);
-    const firstIndexByName = new Map<string, number>();
-    definition.steps.forEach((step, index) => {
-      const earlier = firstIndexByName.get(step.name);
-      if (earlier === undefined) {
-        firstIndexByName.set(step.name, index);
-      } else {
-        ctx.addIssue({ code: 'custom', path: ['steps', index, 'name'], message: `"${step.name}" is already the name of steps[${earlier}]` });
+  .superRefine(checkAcrossFields, {
+    // A step with any issue keeps its raw, untransformed shape (no `kind`), which these checks must not
+    // read; zod would otherwise run them, since refinement issues do not abort the parse.
+    when: (payload) => payload.issues.every((issue) => issue.continue === true && issue.path?.[0] !== 'steps'),
+  });
+
+/** Rules that relate fields to each other; they run once every field is valid on its own. */
+function checkAcrossFields(definition: ProcedureDefinition, ctx: z.RefinementCtx<ProcedureDefinition>): void {
+  const parameterNames = Object.keys(definition.parameters);
+  const firstIndexByName = new Map<string, number>();
+  definition.steps.forEach((step, index) => {
+    const earlier = firstIndexByName.get(step.name);
+    if (earlier === undefined) {
+      firstIndexByName.set(step.name, index);
+    } else {
+      ctx.addIssue({ code: 'custom', path: ['steps', index, 'name'], message: `"${step.name}" is already the name of steps[${earlier}]` });
+    }
+    if (step.timeout !== undefined && step.timeout > definition.timeout) {
+      ctx.addIssue({ code: 'custom', path: ['steps', index, 'timeout'], message: "must not exceed the procedure's timeout" });
+    }
+    if (step.kind === 'http' && step.http.timeout !== undefined && step.http.timeout > (step.timeout ?? definition.timeout)) {
+      ctx.addIssue({ code: 'custom', path: ['steps', index, 'http', 'timeout'], message: "must not exceed the step's timeout" });
+    }
+    if (step.kind === 'procedure') {
+      // Only direct self-calls are visible here; longer cycles need the other procedures and are checked at run time.
+      if (step.procedure === definition.name) {
+        ctx.addIssue({ code: 'custom', path: ['steps', index, 'procedure'], message: 'a procedure cannot call itself' });
       }
-      if (step.timeout !== undefined && step.timeout > definition.timeout) {
-        ctx.addIssue({ code: 'custom', path: ['steps', index, 'timeout'], message: "must not exceed the procedure's timeout" });
-      }
-      if (step.kind === 'http' && step.http.timeout !== undefined && step.http.timeout > (step.timeout ?? definition.timeout)) {
-        ctx.addIssue({ code: 'custom', path: ['steps', index, 'http', 'timeout'], message: "must not exceed the step's timeout" });
-      }
-      if (step.kind === 'procedure') {
-        // Only direct self-calls are visible here; longer cycles need the other procedures and are checked at run time.
-        if (step.procedure === definition.name) {
-          ctx.addIssue({ code: 'custom', path: ['steps', index, 'procedure'], message: 'a procedure cannot call itself' });
-        }
-        for (const [key, value] of Object.entries(step.params)) {
-          if (typeof value === 'object' && !Array.isArray(value) && !parameterNames.includes(value.param)) {
-            ctx.addIssue({
-              code: 'custom',
-              path: ['steps', index, 'params', key, 'param'],
-              message: `"${value.param}" is not a parameter of this procedure`,
-            });
-          }
-        }
-      }
-    });
-    const when = definition.approval?.when;
-    if (when !== undefined) {
-      try {
-        compileCondition(when, parameterNames);
-      } catch (error) {
-        if (!(error instanceof DefinitionError)) throw error;
-        for (const detail of error.errors) {
-          ctx.addIssue({ code: 'custom', path: ['approval', 'when'], message: detail.message, params: { column: detail.column } });
+      for (const [key, value] of Object.entries(step.params)) {
+        if (typeof value === 'object' && !Array.isArray(value) && !parameterNames.includes(value.param)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['steps', index, 'params', key, 'param'],
+            message: `"${value.param}" is not a parameter of this procedure`,
+          });
         }
       }
     }
   });
+  const when = definition.approval?.when;
+  if (when !== undefined) checkApprovalCondition(when, definition, ctx);
+}
+
+function checkApprovalCondition(when: string, definition: ProcedureDefinition, ctx: z.RefinementCtx<ProcedureDefinition>): void {
+  let referenced: readonly string[];
+  try {
+    referenced = compileCondition(when, Object.keys(definition.parameters)).parameters;
+  } catch (error) {
+    if (!(error instanceof DefinitionError)) throw error;
+    for (const detail of error.errors) {
+      ctx.addIssue({ code: 'custom', path: ['approval', 'when'], message: detail.message, params: { column: detail.column } });
+    }
+    return;
+  }
+  // Whether a run needs approval is visible to the requester and approvers, so a condition on a
+  // secret would let anyone probe the secret's value one run at a time.
+  for (const name of referenced) {
+    const parameter = definition.parameters[name];
+    if (parameter.type === 'string' && parameter.secret) {
+      ctx.addIssue({ code: 'custom', path: ['approval', 'when'], message: `cannot use the secret parameter '${name}'` });
+    }
+  }
+}

@@ -129,7 +129,7 @@ export interface ProcedureCallStep extends StepCommon {
   params: Record<string, CallParameterValue>;
 }
 
-/** `kind` is derived from which of `run`, `http` or `procedure` the author wrote; it is not written in YAML. */
+/** `kind` is derived from which of `run`, `http` or `procedure` the author wrote (it may be given, and must then agree). */
 export type StepDefinition = RunStep | HttpStep | ProcedureCallStep;
 export type StepKind = StepDefinition['kind'];
 

@@ -80,6 +80,8 @@ const STEP_KINDS = ['run', 'http', 'procedure'] as const;
  */
 export const stepDefinitionSchema: z.ZodType<StepDefinition> = z
   .strictObject({
+    // Derived from run/http/procedure; accepted when it agrees, so a normalized definition parses to itself.
+    kind: z.enum(STEP_KINDS).optional(),
     name: slugSchema,
     run: z.string().optional(),
     shell: z.string().optional(),
@@ -103,6 +105,8 @@ export const stepDefinitionSchema: z.ZodType<StepDefinition> = z
         path: [kinds[1]],
         message: `a step has exactly one of run, http or procedure, and this one has ${kinds.join(' and ')}`,
       });
+    } else if (step.kind !== undefined && step.kind !== kinds[0]) {
+      ctx.addIssue({ code: 'custom', path: ['kind'], message: `says ${step.kind} but the step has ${kinds[0]}` });
     }
     if (step.shell !== undefined && step.run === undefined) {
       ctx.addIssue({ code: 'custom', path: ['shell'], message: 'applies only to run steps' });

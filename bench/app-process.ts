@@ -1,0 +1,89 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import type { Teardown } from './teardown';
+
+export const REPO_ROOT = resolve(__dirname, '..');
+
+export interface AppProcessOptions {
+  /** For messages only: "api", "worker c=4", … */
+  name: string;
+  /** TypeScript entry point relative to the repository root, run through @swc-node/register. */
+  entry: string;
+  env: Record<string, string>;
+  /** Resolves true once the process serves; polled every 50 ms. */
+  isReady: (output: string) => Promise<boolean>;
+  readyTimeoutMs?: number;
+}
+
+/**
+ * One application process (api, worker, bare worker) as production runs it: its own node, its own
+ * event loop, its own process group (so a Ctrl-C in the terminal reaches only the benchmark, which
+ * then drains it properly with SIGTERM).
+ */
+export class AppProcess {
+  private output = '';
+  private exited: Promise<void>;
+  private unregister: () => void = () => undefined;
+
+  private constructor(
+    readonly name: string,
+    private readonly child: ChildProcess,
+  ) {
+    this.exited = new Promise((resolveExit) => child.once('exit', () => resolveExit()));
+    const keep = (chunk: Buffer): void => {
+      this.output = (this.output + chunk.toString()).slice(-8_000);
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+  }
+
+  static async start(options: AppProcessOptions, teardown: Teardown): Promise<AppProcess> {
+    const child = spawn(process.execPath, ['-r', '@swc-node/register', resolve(REPO_ROOT, options.entry)], {
+      cwd: REPO_ROOT,
+      env: options.env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const app = new AppProcess(options.name, child);
+    app.unregister = teardown.add(options.name, () => app.stop());
+    const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
+    for (;;) {
+      if (app.hasExited) throw new Error(`${options.name} exited before it was ready (${String(child.exitCode ?? child.signalCode)}):\n${app.output}`);
+      if (await options.isReady(app.output).catch(() => false)) return app;
+      if (Date.now() > deadline) throw new Error(`${options.name} was not ready within ${options.readyTimeoutMs ?? 60_000} ms:\n${app.output}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  get pid(): number {
+    return this.child.pid as number;
+  }
+
+  get hasExited(): boolean {
+    return this.child.exitCode !== null || this.child.signalCode !== null;
+  }
+
+  /** What it printed last (for error messages). */
+  get recentOutput(): string {
+    return this.output;
+  }
+
+  /** SIGTERM (the apps drain and exit), SIGKILL for the whole group after the grace period. */
+  async stop(graceMs = 20_000): Promise<void> {
+    this.unregister();
+    if (!this.hasExited) {
+      this.child.kill('SIGTERM');
+      const timedOut = await Promise.race([
+        this.exited.then(() => false),
+        new Promise<boolean>((r) => setTimeout(() => r(true), graceMs).unref()),
+      ]);
+      if (timedOut) process.stderr.write(`bench: ${this.name} did not exit ${graceMs} ms after SIGTERM; killing it\n`);
+    }
+    try {
+      process.kill(-this.pid, 'SIGKILL'); // anything it left behind in its group
+    } catch {
+      // the group is already empty
+    }
+    await this.exited;
+  }
+}
