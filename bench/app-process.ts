@@ -1,14 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
+import { type AppRuntime, REPO_ROOT } from './app-runtime';
 import type { Teardown } from './teardown';
-
-export const REPO_ROOT = resolve(__dirname, '..');
 
 export interface AppProcessOptions {
   /** For messages only: "api", "worker c=4", … */
   name: string;
-  /** TypeScript entry point relative to the repository root, run through @swc-node/register. */
+  /** Entry point relative to the repository root, without extension ("apps/worker/src/main"). */
   entry: string;
+  runtime: AppRuntime;
   env: Record<string, string>;
   /** Resolves true once the process serves; polled every 50 ms. */
   isReady: (output: string) => Promise<boolean>;
@@ -38,14 +38,18 @@ export class AppProcess {
   }
 
   static async start(options: AppProcessOptions, teardown: Teardown): Promise<AppProcess> {
-    const child = spawn(process.execPath, ['-r', '@swc-node/register', resolve(REPO_ROOT, options.entry)], {
+    // BENCH_CPU_PROFILE=<dir>: every process writes a V8 CPU profile there when it exits (for finding hot spots).
+    const profile = process.env.BENCH_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${resolve(process.env.BENCH_CPU_PROFILE)}`] : [];
+    const command = options.runtime.command(options.entry);
+    const child = spawn(process.execPath, [...profile, ...command.args], {
       cwd: REPO_ROOT,
-      env: options.env,
+      env: { ...options.env, ...command.env },
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const app = new AppProcess(options.name, child);
-    app.unregister = teardown.add(options.name, () => app.stop());
+    // On failure or Ctrl-C there is nothing to drain for: a short grace keeps the cleanup quick.
+    app.unregister = teardown.add(options.name, () => app.stop(3_000));
     const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
     for (;;) {
       if (app.hasExited) throw new Error(`${options.name} exited before it was ready (${String(child.exitCode ?? child.signalCode)}):\n${app.output}`);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Queue, QueueEvents } from 'bullmq';
 import IORedis from 'ioredis';
 import { AppProcess } from './app-process';
+import type { AppRuntime } from './app-runtime';
 import { BARE_PREFIX, BARE_QUEUE, BARE_TABLE, type BareJobData } from './bare-queue';
 import type { BenchStack } from './bench-stack';
 import { EndWaiters } from './end-waiters';
@@ -28,12 +29,15 @@ export class BarePipeline implements Pipeline {
     private readonly stack: BenchStack,
     private readonly teardown: Teardown,
     private readonly marks: StepMarks,
+    private readonly runtime: AppRuntime,
   ) {}
 
   private producer(): Queue<BareJobData> {
     if (!this.queue) {
       const connection = new IORedis(this.stack.redisUrl, { maxRetriesPerRequest: null });
+      connection.on('error', () => undefined);
       const queue = new Queue<BareJobData>(BARE_QUEUE, { connection, prefix: BARE_PREFIX });
+      queue.on('error', () => undefined); // a failing add rejects; the event alone must not crash the benchmark
       this.teardown.add('bare producer', async () => {
         await queue.close();
         connection.disconnect();
@@ -46,7 +50,8 @@ export class BarePipeline implements Pipeline {
   async start(concurrency: number): Promise<RunningPipeline> {
     const worker = await AppProcess.start({
       name: `bare worker (concurrency ${concurrency})`,
-      entry: 'bench/bare-worker.ts',
+      entry: 'bench/bare-worker',
+      runtime: this.runtime,
       env: {
         PATH: this.stack.appEnv.PATH,
         BARE_DATABASE_URL: this.stack.databaseUrl,
@@ -101,7 +106,9 @@ class RunningBare implements RunningPipeline {
 
   async watchEnds(): Promise<EndWatcher> {
     const connection = new IORedis(this.redisUrl, { maxRetriesPerRequest: null });
+    connection.on('error', () => undefined);
     const events = new QueueEvents(BARE_QUEUE, { connection, prefix: BARE_PREFIX });
+    events.on('error', () => undefined);
     await events.waitUntilReady();
     const waiters = new EndWaiters();
     events.on('completed', ({ jobId }) => waiters.settle(jobId, 'succeeded'));

@@ -23,6 +23,9 @@ function runBash(args: string[]): Promise<number | null> {
 async function main(): Promise<void> {
   const pool = new Pool({ connectionString: process.env.BARE_DATABASE_URL, max: Number(process.env.BARE_POOL_SIZE ?? 10), application_name: 'bare-worker' });
   const connection = new IORedis(process.env.BARE_REDIS_URL as string, { maxRetriesPerRequest: null });
+  // Like Switchboard's processes: connection trouble is retried, never a crash.
+  pool.on('error', () => undefined);
+  connection.on('error', () => undefined);
   const worker = new Worker<BareJobData>(
     BARE_QUEUE,
     async (job: Job<BareJobData>) => {

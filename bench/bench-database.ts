@@ -37,6 +37,8 @@ export class BenchDatabase {
 
   static async connect(url: string): Promise<BenchDatabase> {
     const client = new Client({ connectionString: url, application_name: 'bench-observer' });
+    // PostgreSQL going away (Ctrl-C reaches it too) must fail the next query, not crash the cleanup.
+    client.on('error', () => undefined);
     await client.connect();
     return new BenchDatabase(client);
   }

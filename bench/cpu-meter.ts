@@ -10,7 +10,11 @@ interface ProcEntry {
 }
 
 export interface CpuReading {
-  /** CPU milliseconds per component (its process, every live descendant and every reaped child). */
+  /**
+   * CPU milliseconds per component (its process, every live descendant and every reaped child),
+   * plus `other`: busy time of the machine not spent in any component (kernel threads, and
+   * processes that are not part of the benchmark — a noise indicator on a shared machine).
+   */
   byComponent: Record<string, number>;
   /** Busy share of all cores over the window, 0–1 (from /proc/stat). */
   machineBusy: number;
@@ -114,6 +118,9 @@ export class CpuMeter {
     }
     const machine = machineTicks();
     const total = machine.total - this.startMachine.total;
-    return { byComponent, machineBusy: total > 0 ? (machine.busy - this.startMachine.busy) / total : 0, wallMs: performance.now() - this.startedAt };
+    const busy = machine.busy - this.startMachine.busy;
+    const accounted = Object.values(byComponent).reduce((a, b) => a + b, 0);
+    byComponent.other = Math.max(0, busy * msPerTick - accounted);
+    return { byComponent, machineBusy: total > 0 ? busy / total : 0, wallMs: performance.now() - this.startedAt };
   }
 }

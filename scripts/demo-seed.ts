@@ -26,7 +26,7 @@ parameters:
   environment: { type: string, enum: [staging, production], default: staging, description: Where to report on }
   days: { type: integer, min: 1, max: 90, default: 7, description: How many days back }
   include_errors: { type: boolean, default: true, description: Include the error section }
-  ticket: { type: string, pattern: "^[A-Z]+-[0-9]+$", description: Ticket id, e.g. OPS-123 }
+  ticket: { type: string, pattern: "^[A-Z]+-[0-9]+$", description: "Ticket id, e.g. OPS-123" }
 steps:
   - name: report
     shell: python3

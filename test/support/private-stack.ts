@@ -18,7 +18,7 @@ export interface PrivateStack {
  * A PostgreSQL and Redis of a test's own, for tests that restart or wipe them: doing that to
  * the run's shared servers would disturb every other test file running in parallel.
  */
-export async function startPrivateStack(): Promise<PrivateStack> {
+export async function startPrivateStack(options: { migrate?: boolean } = {}): Promise<PrivateStack> {
   const dir = mkdtempSync(join(tmpdir(), 'switchboard-private-'));
   chmodSync(dir, 0o711);
   const [postgres, redis] = await Promise.all([startPostgres({ dir: join(dir, 'pg'), fast: true }), startRedis({ dir: join(dir, 'redis') })]);
@@ -26,10 +26,12 @@ export async function startPrivateStack(): Promise<PrivateStack> {
     DATABASE_URL: postgres.url, REDIS_URL: redis.url, SWITCHBOARD_ADMIN_USERNAME: ADMIN_USERNAME, SWITCHBOARD_ADMIN_PASSWORD: ADMIN_PASSWORD,
     SWITCHBOARD_LOG_LEVEL: 'silent', SWITCHBOARD_LOGIN_MAX_FAILURES_PER_IP: '100000',
   };
-  const dataSource = await createDataSource({ url: postgres.url, poolSize: 1 }).initialize();
-  await runMigrations(dataSource);
-  await seedEssentials(dataSource, loadConfig(env));
-  await dataSource.destroy();
+  if (options.migrate !== false) {
+    const dataSource = await createDataSource({ url: postgres.url, poolSize: 1 }).initialize();
+    await runMigrations(dataSource);
+    await seedEssentials(dataSource, loadConfig(env));
+    await dataSource.destroy();
+  }
   return {
     postgres, redis, env,
     stop: async () => {

@@ -187,7 +187,7 @@ toil_minutes: 0
       return state / 2_147_483_648;
     };
     const text = (length: number): string => Array.from({ length }, () => alphabet[Math.floor(random() * alphabet.length)]).join('');
-    for (let round = 0; round < 80; round += 1) {
+    for (let round = 0; round < 50; round += 1) {
       const value = text(1 + Math.floor(random() * 12));
       const definition = parseDefinition(
         {

@@ -53,16 +53,15 @@ function styleForReading(document: Document): void {
   });
   const parameters = document.get('parameters', true);
   if (!isMap(parameters)) return;
-  for (const pair of parameters.items) {
-    const parameter = pair.value;
-    if (isMap(parameter) && JSON.stringify(parameter.toJSON()).length <= FLOW_PARAMETER_MAX_LENGTH) {
-      const hasText = parameter.items.some((item) => isScalar(item.value) && typeof item.value.value === 'string' && item.value.value.includes('\n'));
-      if (!hasText) parameter.flow = true;
-    }
-    if (isMap(parameter)) {
-      const items = parameter.get('items', true);
-      if (isMap(items)) items.flow = true;
-    }
+  for (const { value: parameter } of parameters.items) {
+    if (!isMap(parameter)) continue;
+    const items = parameter.get('items', true);
+    if (isMap(items)) items.flow = true;
+    const isShort = JSON.stringify(parameter.toJSON()).length <= FLOW_PARAMETER_MAX_LENGTH;
+    const hasMultilineText = parameter.items.some(
+      ({ value }) => isScalar(value) && typeof value.value === 'string' && value.value.includes('\n'),
+    );
+    parameter.flow = isShort && !hasMultilineText;
   }
 }
 

@@ -216,6 +216,14 @@ describe('ParameterValidator: compiled validators are cached', () => {
     expect(validator.cachedCount).toBe(0);
   });
 
+  it('keeps validators compiled long ago working after compiling hundreds more', () => {
+    const validator = new ParameterValidator(1000);
+    const definitions = Array.from({ length: 205 }, (_, index) => definitionWithParameters({ n: { type: 'integer', max: index } }));
+    definitions.forEach((definition, index) => validator.validate(definition, { n: 0 }, { cacheKey: `v${index}` }));
+    expect(validator.validate(definitions[0], { n: 1 }, { cacheKey: 'v0' })).toEqual({ ok: false, errors: [{ parameter: 'n', message: 'must be at most 0' }] });
+    expect(validator.validate(definitions[204], { n: 204 }, { cacheKey: 'v204' }).ok).toBe(true);
+  });
+
   it('validates quickly once compiled', () => {
     const validator = new ParameterValidator();
     const input = { environment: 'production', api_token: 'k', batch_size: 10, regions: ['eu', 'us'], hosts: ['a.example'] };

@@ -23,6 +23,7 @@ export interface ValidateParametersOptions {
 type DefinitionParameters = Pick<ProcedureDefinition, 'parameters'>;
 
 const DEFAULT_CACHE_CAPACITY = 500;
+const AJV_ROTATION = 200;
 const MAX_LISTED_CHOICES = 20;
 const MAX_ECHOED_NAME_LENGTH = 100;
 
@@ -32,21 +33,12 @@ const MAX_ECHOED_NAME_LENGTH = 100;
  * failing its pattern cannot leak into API responses, logs or audit events.
  */
 export class ParameterValidator {
-  private readonly ajv: Ajv2020;
+  private ajv = createAjv();
+  private compilesOnCurrentAjv = 0;
   private readonly byKey = new Map<string, ValidateFunction>();
   private readonly byDefinition = new WeakMap<DefinitionParameters, ValidateFunction>();
 
-  constructor(private readonly capacity: number = DEFAULT_CACHE_CAPACITY) {
-    this.ajv = new Ajv2020({
-      allErrors: true,
-      strict: true,
-      coerceTypes: false,
-      useDefaults: false,
-      messages: false,
-      logger: false,
-    });
-    this.ajv.addVocabulary([...PARAMETER_SCHEMA_ANNOTATIONS]);
-  }
+  constructor(private readonly capacity: number = DEFAULT_CACHE_CAPACITY) {}
 
   validate(definition: DefinitionParameters, input: unknown, options: ValidateParametersOptions = {}): ParameterValidationResult {
     if (input !== undefined && (typeof input !== 'object' || input === null || Array.isArray(input))) {
@@ -87,9 +79,16 @@ export class ParameterValidator {
   }
 
   private compile(definition: DefinitionParameters): ValidateFunction {
+    // An ajv instance keeps a few KB of generated code for every schema it ever compiled, even after
+    // removeSchema, so a long-lived one grows without bound. A fresh instance costs ~10 ms, so it is
+    // replaced every AJV_ROTATION compiles; the old one is freed once the caches drop its validators.
+    if (this.compilesOnCurrentAjv >= AJV_ROTATION) {
+      this.ajv = createAjv();
+      this.compilesOnCurrentAjv = 0;
+    }
+    this.compilesOnCurrentAjv += 1;
     const schema = compileParameterSchema(definition.parameters);
     const validateFunction = this.ajv.compile(schema);
-    // ajv keeps every compiled schema in its own cache; dropping it leaves our bounded cache as the only owner.
     this.ajv.removeSchema(schema);
     return validateFunction;
   }
@@ -98,6 +97,12 @@ export class ParameterValidator {
   get cachedCount(): number {
     return this.byKey.size;
   }
+}
+
+function createAjv(): Ajv2020 {
+  const ajv = new Ajv2020({ allErrors: true, strict: true, coerceTypes: false, useDefaults: false, messages: false, logger: false });
+  ajv.addVocabulary([...PARAMETER_SCHEMA_ANNOTATIONS]);
+  return ajv;
 }
 
 const sharedValidator = new ParameterValidator();

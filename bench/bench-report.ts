@@ -1,0 +1,103 @@
+import type { StatementStat } from './bench-database';
+import type { PerExecutionCounts } from './commit-bracket';
+import type { LatencyResult } from './latency-scenario';
+import type { LatencySummary } from './latency-summary';
+import type { ThroughputResult } from './throughput-scenario';
+
+export interface ThroughputEntry extends ThroughputResult {
+  perExecution: PerExecutionCounts;
+  /** Statements of the whole bracket divided by the executions in it (warm-up included). */
+  statements: Array<StatementStat & { callsPerExecution: number }>;
+}
+
+export interface BenchResult {
+  machine: { cpus: number; cpuModel: string; memoryGb: number; node: string; platform: string; postgres: string; redis: string; loadAverageAtStart: number[] };
+  settings: { runs: number; latencyRuns: number; warmup: number; inflight: number; pollMs: number; concurrencies: number[]; runtime: string; processes: string };
+  wallTimeSeconds: number;
+  latency: { switchboard: LatencyResult; bare: LatencyResult; ratio: { p50: number; p99: number; dbP50: number; dbP99: number } };
+  throughput: { switchboard: ThroughputEntry[]; bare: ThroughputEntry[]; ratio: Record<string, number> };
+  baselines: { switchboard: PerExecutionCounts & { seconds: number }; bare: PerExecutionCounts & { seconds: number } };
+}
+
+const ratio = (a: number, b: number): number => Math.round((a / b) * 100) / 100;
+
+export function ratioOf(ours: number, bare: number): number {
+  return ratio(ours, bare);
+}
+
+function table(headers: string[], rows: Array<Array<string | number>>): string {
+  const cells = [headers, ...rows.map((r) => r.map((c) => (typeof c === 'number' ? String(c) : c)))];
+  const widths = headers.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
+  const line = (r: string[]): string => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  return [line(cells[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
+}
+
+const fmt = (s: LatencySummary): Array<string | number> => [s.p50, s.p90, s.p99, s.mean, s.max];
+
+/** The human-readable report: the figures, then ours/bare ratios, then where an execution's cost goes. */
+export function formatReport(r: BenchResult): string {
+  const out: string[] = [];
+  const m = r.machine;
+  out.push(`Switchboard execution engine benchmark — ${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GB, node ${m.node}, ${m.postgres}, Redis ${m.redis}; load average at start ${m.loadAverageAtStart.join(' ')}`);
+  out.push(`N=${r.settings.runs} per throughput run (+${r.settings.warmup} warm-up), ${r.settings.latencyRuns} sequential latency runs, ` +
+    `${r.settings.inflight} triggers in flight; ${r.settings.processes}; wall time ${r.wallTimeSeconds} s`);
+  out.push('');
+  out.push('Latency, ms (sequential runs)');
+  const L = r.latency;
+  out.push(table(['', 'p50', 'p90', 'p99', 'mean', 'max'], [
+    ['switchboard trigger → step running', ...fmt(L.switchboard.triggerToRunning)],
+    ['bare        trigger → step running', ...fmt(L.bare.triggerToRunning)],
+    ['switchboard queued_at → started_at (DB)', ...fmt(L.switchboard.dbQueuedToStarted)],
+    ['bare        queued_at → started_at (DB)', ...fmt(L.bare.dbQueuedToStarted)],
+    ['switchboard trigger → accepted (HTTP 201)', ...fmt(L.switchboard.triggerToAccepted)],
+    ['bare        trigger → accepted (Queue.add)', ...fmt(L.bare.triggerToAccepted)],
+    ['switchboard started_at → step running', ...fmt(L.switchboard.startedToRunning)],
+    ['bare        started_at → step running', ...fmt(L.bare.startedToRunning)],
+    ['switchboard step running → finished_at', ...fmt(L.switchboard.runningToFinished)],
+    ['bare        step running → finished_at', ...fmt(L.bare.runningToFinished)],
+    ['switchboard trigger → end event', ...fmt(L.switchboard.triggerToEnd)],
+    ['bare        trigger → end event', ...fmt(L.bare.triggerToEnd)],
+  ]));
+  out.push(`ratio switchboard/bare, trigger → step running: p50 ${L.ratio.p50}×, p99 ${L.ratio.p99}×; queued_at → started_at: p50 ${L.ratio.dbP50}×, p99 ${L.ratio.dbP99}×`);
+  out.push('');
+  out.push('Throughput of trivial executions (one bash step `true`)');
+  const T = r.throughput;
+  const rows: Array<Array<string | number>> = [];
+  for (const entry of T.switchboard) {
+    const bare = T.bare.find((b) => b.concurrency === entry.concurrency);
+    rows.push([`concurrency ${entry.concurrency}`, entry.perSecond, bare?.perSecond ?? '-', T.ratio[String(entry.concurrency)] ?? '-',
+      entry.acceptedPerSecond, bare?.acceptedPerSecond ?? '-', entry.perExecution.commits, bare?.perExecution.commits ?? '-',
+      entry.perExecution.writeTransactions, bare?.perExecution.writeTransactions ?? '-', Math.round(entry.machineBusy * 100), bare ? Math.round(bare.machineBusy * 100) : '-',
+      `${entry.succeeded}/${entry.executions}`]);
+  }
+  out.push(table(['', 'ours/s', 'bare/s', 'ours/bare', 'accepted/s', 'bare add/s', 'commits/exec', 'bare', 'write tx/exec', 'bare', 'CPU% ours', 'bare', 'ok'], rows));
+  out.push('');
+  out.push('CPU ms per execution by process (throughput runs)');
+  const components = [...new Set([...T.switchboard, ...T.bare].flatMap((e) => Object.keys(e.cpuMsPerExecution)))];
+  out.push(table(['', ...components, 'total', 'peak RSS MB'], [...T.switchboard.map((e) => ['switchboard', e]), ...T.bare.map((e) => ['bare', e])].map(([name, e]) => {
+    const entry = e as ThroughputEntry;
+    const values = components.map((c) => entry.cpuMsPerExecution[c] ?? '-');
+    const total = Object.values(entry.cpuMsPerExecution).reduce((a, b) => a + b, 0);
+    const rss = Object.entries(entry.peakRssMb).map(([k, v]) => `${k} ${v}`).join(', ');
+    return [`${String(name)} c=${entry.concurrency}`, ...values, Math.round(total * 100) / 100, rss];
+  })));
+  out.push('(other = machine busy time outside these processes: kernel threads and anything else running on the machine)');
+  out.push('');
+  out.push('PostgreSQL per execution (idle baseline subtracted)');
+  out.push(table(['', 'commits', 'write tx', 'WAL records', 'WAL bytes', 'WAL fsyncs'], [...T.switchboard.map((e) => ['switchboard', e]), ...T.bare.map((e) => ['bare', e])].map(([name, e]) => {
+    const p = (e as ThroughputEntry).perExecution;
+    return [`${String(name)} c=${(e as ThroughputEntry).concurrency}`, p.commits, p.writeTransactions, p.walRecords, p.walBytes, p.walFsyncs ?? '-'];
+  })));
+  out.push('');
+  const reference = T.switchboard.find((e) => e.concurrency === 4) ?? T.switchboard[0];
+  if (reference) {
+    out.push(`Statements per Switchboard execution (pg_stat_statements, concurrency ${reference.concurrency}; top 20 by calls)`);
+    out.push(table(['calls/exec', 'mean ms', 'statement'], reference.statements.slice(0, 20).map((s) => [s.callsPerExecution, Math.round(s.meanMs * 1000) / 1000, s.query.slice(0, 110)])));
+    const total = reference.statements.reduce((a, s) => a + s.callsPerExecution, 0);
+    out.push(`total: ${Math.round(total * 10) / 10} statements per execution (BEGIN/COMMIT included)`);
+    out.push('');
+    out.push(`PostgreSQL backends by state while Switchboard ran (mean count, concurrency ${reference.concurrency})`);
+    out.push(table(['state', 'wait', 'mean backends'], reference.backendStates.slice(0, 8).map((w) => [w.state, w.wait, w.meanBackends])));
+  }
+  return out.join('\n');
+}

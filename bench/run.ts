@@ -1,0 +1,177 @@
+/**
+ * `npm run bench`: the execution engine's trigger → running latency and throughput of trivial
+ * executions, next to a bare BullMQ + PostgreSQL pipeline on the same PostgreSQL and Redis.
+ * Starts and removes its own stack; see bench/README.md for what each figure means.
+ */
+import 'reflect-metadata';
+import { execFileSync } from 'node:child_process';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { findRedisServer } from '../scripts/local-stack';
+import { buildApps } from './app-build';
+import { AppRuntime, REPO_ROOT } from './app-runtime';
+import { BarePipeline } from './bare-pipeline';
+import { BenchDatabase, type CounterDelta } from './bench-database';
+import { type BenchResult, formatReport, ratioOf, type ThroughputEntry } from './bench-report';
+import { startBenchStack } from './bench-stack';
+import { type Bracketed, perExecution, withCommitCount } from './commit-bracket';
+import { measureLatency } from './latency-scenario';
+import type { BatchSpec, Pipeline } from './pipeline';
+import { StepMarks } from './step-marks';
+import { SwitchboardPipeline } from './switchboard-pipeline';
+import { Teardown } from './teardown';
+import { measureThroughput, type ThroughputResult } from './throughput-scenario';
+
+function intFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got ${JSON.stringify(raw)}`);
+  return value;
+}
+
+const settings = {
+  runs: Math.max(1, intFromEnv('BENCH_RUNS', 500)),
+  latencyRuns: Math.max(1, intFromEnv('BENCH_LATENCY_RUNS', 200)),
+  warmup: intFromEnv('BENCH_WARMUP', 20),
+  inflight: Math.max(1, intFromEnv('BENCH_INFLIGHT', 8)),
+  pollMs: Math.max(1, intFromEnv('BENCH_POLL_MS', 20)),
+  concurrencies: (process.env.BENCH_CONCURRENCY ?? '1,4,16').split(',').map((c) => Number(c.trim())).filter((c) => Number.isInteger(c) && c > 0),
+  runtime: process.env.BENCH_RUNTIME === 'swc-node' ? 'swc-node' : 'compiled',
+};
+const LATENCY_CONCURRENCY = 4;
+
+const benchStartedAt = Date.now();
+const loadAtStart = loadavg().map((l) => Math.round(l * 100) / 100);
+const log = (line: string): void => {
+  process.stderr.write(`[bench ${((Date.now() - benchStartedAt) / 1000).toFixed(1).padStart(6)} s] ${line}\n`);
+};
+
+async function main(): Promise<void> {
+  const teardown = new Teardown();
+  teardown.installSignalHandlers();
+  try {
+    const stack = await startBenchStack(teardown, log);
+    let runtime = AppRuntime.swcNode();
+    if (settings.runtime === 'compiled') {
+      const outDir = join(stack.dir, 'build');
+      const built = await buildApps(REPO_ROOT, outDir);
+      log(`compiled ${built.files} TypeScript files in ${built.ms} ms for the processes under test`);
+      runtime = AppRuntime.compiled(outDir);
+    }
+    const db = await BenchDatabase.connect(stack.databaseUrl);
+    teardown.add('observer connection', () => db.close());
+    const marks = new StepMarks(stack.marksDir);
+    const shared = { postgres: stack.postmasterPid(), redis: stack.redis.process.pid as number };
+    const pipelines: Pipeline[] = [new SwitchboardPipeline(stack, teardown, marks, runtime), new BarePipeline(stack, teardown, marks, runtime)];
+    const batches: BatchSpec[] = [{ label: 'latency', kind: 'mark' }, ...settings.concurrencies.map((c) => ({ label: `throughput-c${c}`, kind: 'trivial' as const }))];
+
+    const latency = new Map<string, Awaited<ReturnType<typeof measureLatency>>>();
+    for (const pipeline of pipelines) {
+      log(`${pipeline.name}: starting (concurrency ${LATENCY_CONCURRENCY}) for ${settings.latencyRuns} sequential runs after ${settings.warmup} warm-up`);
+      const running = await pipeline.start(LATENCY_CONCURRENCY);
+      try {
+        await pipeline.prepare(running, batches);
+        latency.set(pipeline.name, await measureLatency(pipeline, running, db, marks, { batch: pipeline.batch('latency'), warmup: settings.warmup, runs: settings.latencyRuns, log }));
+      } finally {
+        await running.stop();
+      }
+    }
+
+    const baselines = new Map<string, Bracketed<number>>();
+    for (const pipeline of pipelines) {
+      log(`${pipeline.name}: idle baseline (start, 1 s idle, stop) for the PostgreSQL counters`);
+      baselines.set(pipeline.name, await withCommitCount(db, async () => {
+        const startedAt = Date.now();
+        const running = await pipeline.start(LATENCY_CONCURRENCY);
+        await new Promise((r) => setTimeout(r, 1_000));
+        await running.stop();
+        return (Date.now() - startedAt) / 1000;
+      }));
+    }
+
+    const throughput = new Map<string, ThroughputEntry[]>(pipelines.map((p) => [p.name, []]));
+    for (const concurrency of settings.concurrencies) {
+      for (const pipeline of pipelines) {
+        log(`${pipeline.name}: ${settings.runs} trivial executions at worker concurrency ${concurrency}`);
+        const bracket = await withCommitCount(db, async () => {
+          const running = await pipeline.start(concurrency);
+          try {
+            return await measureThroughput(pipeline, running, db, {
+              batch: pipeline.batch(`throughput-c${concurrency}`), warmup: settings.warmup, runs: settings.runs,
+              inflight: settings.inflight, pollMs: settings.pollMs, sharedComponents: shared,
+            });
+          } finally {
+            await running.stop();
+          }
+        });
+        const entry = toEntry(bracket, (baselines.get(pipeline.name) as Bracketed<number>).counters);
+        log(`  ${entry.perSecond} executions/s, ${entry.perExecution.commits} commits/execution, ${entry.succeeded}/${entry.executions} succeeded`);
+        (throughput.get(pipeline.name) as ThroughputEntry[]).push(entry);
+      }
+    }
+
+    const ours = latency.get('switchboard') as BenchResult['latency']['switchboard'];
+    const bare = latency.get('bare') as BenchResult['latency']['bare'];
+    const oursThroughput = throughput.get('switchboard') as ThroughputEntry[];
+    const bareThroughput = throughput.get('bare') as ThroughputEntry[];
+    const [{ version }] = await db.query<{ version: string }>('SELECT version()');
+    const baselineOf = (name: string): BenchResult['baselines']['bare'] => {
+      const b = baselines.get(name) as Bracketed<number>;
+      const zero: CounterDelta = { xactCommit: 0, xactRollback: 0, nextXid: 0, walBytes: 0, walRecords: 0, walFsyncs: 0, ownQueries: 0 };
+      return { ...perExecution(b.counters, zero, 1), seconds: Math.round(b.result * 10) / 10 };
+    };
+    const result: BenchResult = {
+      machine: {
+        cpus: cpus().length,
+        cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
+        memoryGb: Math.round(totalmem() / 2 ** 30),
+        node: process.version,
+        platform: `${process.platform} ${process.arch}`,
+        postgres: version.split(' on ')[0],
+        loadAverageAtStart: loadAtStart,
+        redis: /v=(\S+)/.exec(execFileSync(findRedisServer(), ['--version'], { encoding: 'utf8' }))?.[1] ?? 'unknown',
+      },
+      settings: { ...settings, processes: `api, worker and bare worker each a child process running ${runtime.description}` },
+      wallTimeSeconds: Math.round((Date.now() - benchStartedAt) / 100) / 10,
+      latency: {
+        switchboard: ours,
+        bare,
+        ratio: {
+          p50: ratioOf(ours.triggerToRunning.p50, bare.triggerToRunning.p50),
+          p99: ratioOf(ours.triggerToRunning.p99, bare.triggerToRunning.p99),
+          dbP50: ratioOf(ours.dbQueuedToStarted.p50, bare.dbQueuedToStarted.p50),
+          dbP99: ratioOf(ours.dbQueuedToStarted.p99, bare.dbQueuedToStarted.p99),
+        },
+      },
+      throughput: {
+        switchboard: oursThroughput,
+        bare: bareThroughput,
+        ratio: Object.fromEntries(oursThroughput.map((e) => [String(e.concurrency), ratioOf(e.perSecond, bareThroughput.find((b) => b.concurrency === e.concurrency)?.perSecond ?? NaN)])),
+      },
+      baselines: { switchboard: baselineOf('switchboard'), bare: baselineOf('bare') },
+    };
+    process.stdout.write(`${formatReport(result)}\n\n`);
+    process.stdout.write(`BENCH_JSON ${JSON.stringify(result)}\n`);
+  } finally {
+    log('stopping everything the benchmark started');
+    await teardown.runAll();
+  }
+}
+
+function toEntry(bracket: Bracketed<ThroughputResult>, baseline: CounterDelta): ThroughputEntry {
+  const executions = bracket.result.executions + settings.warmup;
+  return {
+    ...bracket.result,
+    perExecution: perExecution(bracket.counters, baseline, executions),
+    statements: bracket.statements.slice(0, 30).map((s) => ({ ...s, callsPerExecution: Math.round((s.calls / executions) * 100) / 100 })),
+  };
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);

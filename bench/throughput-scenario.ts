@@ -1,0 +1,131 @@
+import { readFileSync } from 'node:fs';
+import type { BenchDatabase } from './bench-database';
+import { CpuMeter } from './cpu-meter';
+import type { Pipeline, RunningPipeline } from './pipeline';
+import { epochMs } from './step-marks';
+
+export interface ThroughputResult {
+  concurrency: number;
+  executions: number;
+  seconds: number;
+  /** Executions per second, first trigger → last one terminal in PostgreSQL. */
+  perSecond: number;
+  /** Triggers per second the pipeline accepted (HTTP 201 / Queue.add) while it also ran them. */
+  acceptedPerSecond: number;
+  succeeded: number;
+  failed: number;
+  /** CPU milliseconds per execution, by component, over the measured window. */
+  cpuMsPerExecution: Record<string, number>;
+  /** Busy share of all cores during the window (0–1). */
+  machineBusy: number;
+  /** Peak resident memory (VmHWM) of the pipeline's own processes, MB: fork() of a step costs more the larger it is. */
+  peakRssMb: Record<string, number>;
+  /** Mean number of PostgreSQL backends in each non-idle state/wait event, sampled with every poll. */
+  backendStates: Array<{ state: string; wait: string; meanBackends: number }>;
+}
+
+interface Progress {
+  done: number;
+  ok: number;
+  waits: Array<{ state: string; wait: string; n: number }>;
+}
+
+function peakRssOf(pid: number): number {
+  try {
+    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Math.round(Number(match[1]) / 1024) : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Runs `count` triggers with at most `inflight` outstanding; resolves when all were accepted. */
+async function triggerAll(running: RunningPipeline, batch: string, count: number, inflight: number): Promise<number> {
+  let next = 0;
+  let lastAcceptedAt = 0;
+  const lane = async (): Promise<void> => {
+    while (next < count) {
+      next += 1;
+      await running.trigger(batch);
+      lastAcceptedAt = epochMs();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(inflight, count) }, lane));
+  return lastAcceptedAt;
+}
+
+/**
+ * N executions as fast as the pipeline takes them (bounded in-flight triggers), timed from the
+ * first trigger until PostgreSQL shows all of them terminal (polled every `pollMs`).
+ */
+export async function measureThroughput(
+  pipeline: Pipeline, running: RunningPipeline, db: BenchDatabase,
+  options: {
+    batch: string; warmup: number; runs: number; inflight: number; pollMs: number;
+    /** Processes shared by every pipeline (PostgreSQL, Redis), metered too. */
+    sharedComponents: Record<string, number>;
+  },
+): Promise<ThroughputResult> {
+  const sql = `/*bench*/ SELECT p.done, p.ok,
+      (SELECT coalesce(json_agg(w), '[]'::json) FROM (
+         SELECT state, coalesce(wait_event_type || ':' || wait_event, 'on CPU') AS wait, count(*)::int AS n
+           FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() AND state <> 'idle'
+          GROUP BY 1, 2) w) AS waits
+    FROM (${pipeline.progressSql}) p`;
+  const poll = async (): Promise<Progress> => (await db.query<Progress>(sql, [options.batch]))[0];
+  const waitForDone = async (target: number, onSample?: (p: Progress) => void): Promise<{ at: number; progress: Progress }> => {
+    const deadline = Date.now() + 300_000;
+    for (;;) {
+      const progress = await poll();
+      const at = epochMs();
+      onSample?.(progress);
+      if (progress.done >= target) return { at, progress };
+      if (Date.now() > deadline) throw new Error(`${pipeline.name}: only ${progress.done} of ${target} executions ended within 300 s`);
+      await new Promise((r) => setTimeout(r, options.pollMs));
+    }
+  };
+
+  if (options.warmup > 0) {
+    await triggerAll(running, options.batch, options.warmup, options.inflight);
+    await waitForDone(options.warmup);
+  }
+  const meter = new CpuMeter({ ...running.cpuComponents(), ...options.sharedComponents, bench: 'self' });
+  const target = options.warmup + options.runs;
+  const waitTotals = new Map<string, { state: string; wait: string; total: number }>();
+  let samples = 0;
+  const record = (progress: Progress): void => {
+    samples += 1;
+    for (const w of progress.waits) {
+      const key = `${w.state}|${w.wait}`;
+      const entry = waitTotals.get(key) ?? { state: w.state, wait: w.wait, total: 0 };
+      entry.total += w.n;
+      waitTotals.set(key, entry);
+    }
+  };
+
+  meter.start();
+  const startedAt = epochMs();
+  const accepting = triggerAll(running, options.batch, options.runs, options.inflight);
+  const { at: doneAt, progress } = await waitForDone(target, record);
+  const acceptedAt = await accepting;
+  const cpu = meter.stop();
+  const peakRssMb = Object.fromEntries(Object.entries(running.cpuComponents()).map(([name, pid]) => [name, peakRssOf(pid)]));
+
+  const seconds = (doneAt - startedAt) / 1000;
+  const round = (v: number, digits = 2): number => Math.round(v * 10 ** digits) / 10 ** digits;
+  return {
+    concurrency: running.concurrency,
+    executions: options.runs,
+    seconds: round(seconds, 3),
+    perSecond: round(options.runs / seconds, 1),
+    acceptedPerSecond: round(options.runs / ((acceptedAt - startedAt) / 1000), 1),
+    succeeded: progress.ok - options.warmup,
+    failed: progress.done - progress.ok,
+    cpuMsPerExecution: Object.fromEntries(Object.entries(cpu.byComponent).map(([k, v]) => [k, round(v / options.runs)])),
+    machineBusy: round(cpu.machineBusy),
+    peakRssMb,
+    backendStates: [...waitTotals.values()]
+      .map((w) => ({ state: w.state, wait: w.wait, meanBackends: round(w.total / Math.max(1, samples)) }))
+      .sort((a, b) => b.meanBackends - a.meanBackends),
+  };
+}
