@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/*.cjs', 'dist/**', 'node_modules/**', 'apps/web/dist/**', '.data/**', 'coverage/**'] },
+  { ignores: ['**/*.cjs', 'scripts/*.mjs', 'dist/**', 'node_modules/**', 'apps/web/dist/**', '.data/**', 'coverage/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -50,7 +50,8 @@ export class BenchDatabase {
 
   async query<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
     const result = await this.client.query(sql, params);
-    await this.client.query('SELECT pg_stat_force_next_flush()');
+    // Reading a table makes the backend hold pending statistics; otherwise it may skip the flush.
+    await this.client.query('SELECT pg_stat_force_next_flush() FROM pg_database LIMIT 1');
     this.queries += 2;
     return result.rows as T[];
   }

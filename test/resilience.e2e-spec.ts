@@ -1,7 +1,7 @@
 import type TestAgent from 'supertest/lib/agent';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loginAgent, startTestApi, type TestApi } from './support/test-api';
-import { startTestWorker, type TestWorker, waitFor } from './support/test-worker';
+import { startTestWorker, waitFor } from './support/test-worker';
 import { startPrivateStack, type PrivateStack } from './support/private-stack';
 import { createProcedure, createProject, runProcedure, waitForStatus } from './factories/procedures';
 

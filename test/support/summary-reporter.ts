@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import type { Reporter, TestModule } from 'vitest/node';
 
 /** Prints the one closing line CI reads: `N passed, N failed[, N skipped]`. */
@@ -17,6 +18,12 @@ export default class SummaryReporter implements Reporter {
       // A file whose hooks or import failed counts as a failure even when its tests passed.
       if (mod.state() === 'failed' && failedInModule === 0) failedInModule = 1;
       failed += failedInModule;
+    }
+    // Under scripts/run-tests.mjs the counts go to a file and that script prints the one final line.
+    const summaryFile = process.env.SWITCHBOARD_TEST_SUMMARY;
+    if (summaryFile) {
+      writeFileSync(summaryFile, JSON.stringify({ passed, failed, skipped }));
+      return;
     }
     const tail = skipped > 0 ? `, ${skipped} skipped` : '';
     process.stdout.write(`\n${passed} passed, ${failed} failed${tail}\n`);
