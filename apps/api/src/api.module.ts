@@ -17,6 +17,10 @@ import { ProceduresController } from './procedures/procedures.controller';
 import { ExecutionsController } from './executions/executions.controller';
 import { ProcedureService, ProjectService } from '@switchboard/procedures';
 import { ExecutionLiveHub, ExecutionQueue, ExecutionService } from '@switchboard/executions';
+import { AccessAdminService, GrantCache } from '@switchboard/access';
+import { TeamService } from '@switchboard/identity';
+import { TeamsController } from './teams/teams.controller';
+import { AccessController } from './access/access.controller';
 
 @Module({})
 export class ApiModule {
@@ -24,10 +28,11 @@ export class ApiModule {
     return {
       module: ApiModule,
       imports: [PlatformModule.forRoot(config, 'api'), DiscoveryModule],
-      controllers: [AuthController, MeController, TokensController, UsersController, HealthController, ProjectsController, ProceduresController, ExecutionsController],
+      controllers: [AuthController, MeController, TokensController, UsersController, HealthController, ProjectsController, ProceduresController, ExecutionsController, TeamsController, AccessController],
       providers: [
         UserRepository, UserService, TokenService, AuthenticationService,
         ProjectService, ProcedureService, ExecutionQueue, ExecutionService, ExecutionLiveHub,
+        GrantCache, AccessAdminService, TeamService,
         PolicyCoverageCheck,
         { provide: APP_GUARD, useClass: AccessGuard },
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },

@@ -29,7 +29,7 @@ export const BUILT_IN_ROLES: Record<string, { description: string; permissions: 
     description: 'Run procedures and cancel own runs.',
     permissions: [
       { action: 'run', subject: 'Procedure' },
-      { action: 'read', subject: 'Execution', own: true },
+      { action: 'read', subject: 'Execution', ownWhenProjectRestricts: true },
       { action: 'cancel', subject: 'Execution', own: true },
     ],
   },

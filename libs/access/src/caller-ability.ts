@@ -13,6 +13,13 @@ export interface Grant {
   scopeId: string | null;
   via: { type: 'user' | 'team'; id: string; name?: string };
   permissions: Permission[];
+  /** The scope's project limits runners to their own executions. */
+  projectRestrictsRunners?: boolean;
+}
+
+/** Whether a permission, as granted by this binding, covers only the caller's own objects. */
+export function isOwnOnly(grant: Grant, permission: Permission): boolean {
+  return permission.own === true || (permission.ownWhenProjectRestricts === true && grant.projectRestrictsRunners === true);
 }
 
 /** Where an action on a subject type is allowed, in a form a SQL query can filter by. */
@@ -72,7 +79,7 @@ export class CallerAbility {
     for (const grant of this.grants) {
       for (const permission of grant.permissions) {
         if (!covers(permission, action, subjectType)) continue;
-        const target = permission.own ? scope.own : scope;
+        const target = isOwnOnly(grant, permission) ? scope.own : scope;
         if (grant.scopeType === 'global') target.everywhere = true;
         else if (grant.scopeType === 'project' && grant.scopeId) target.projectIds.push(grant.scopeId);
         else if (grant.scopeType === 'procedure' && grant.scopeId) target.procedureIds.push(grant.scopeId);
@@ -101,7 +108,7 @@ function buildAbility(userId: string, grants: Grant[]): AppAbility {
     const conditions = scopeConditions(grant);
     if (!conditions) continue;
     for (const permission of grant.permissions) {
-      const withOwn = permission.own ? { ...conditions, ownerId: userId } : conditions;
+      const withOwn = isOwnOnly(grant, permission) ? { ...conditions, ownerId: userId } : conditions;
       if (Object.keys(withOwn).length === 0) can(permission.action, permission.subject);
       else can(permission.action, permission.subject, withOwn);
     }

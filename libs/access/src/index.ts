@@ -7,3 +7,7 @@ export * from './caller-ability';
 export * from './policy.decorator';
 export * from './access.repository';
 export * from './access-filter';
+export * from './grant-cache';
+export * from './access.schema';
+export * from './access-admin.service';
+export * from './access-explainer';

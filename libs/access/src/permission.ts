@@ -12,4 +12,6 @@ export interface Permission {
   subject: SubjectType;
   /** Limits the permission to the caller's own objects (e.g. a runner's own executions). */
   own?: boolean;
+  /** Own objects only where the project says so (`runnersSeeOwnRunsOnly`). */
+  ownWhenProjectRestricts?: boolean;
 }

@@ -12,3 +12,4 @@ export * from './token.service';
 export * from './authenticated-caller';
 export * from './authentication.service';
 export * from './login-throttle';
+export * from './team.service';

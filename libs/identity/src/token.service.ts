@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { type Actor, InvalidError, NotFoundError, TransactionRunner } from '@switchboard/core';
 import { AuditWriter } from '@switchboard/audit';
+import { AccessRepository, ACTIONS, type Action, CallerAbility, SUBJECTS, type SubjectType } from '@switchboard/access';
 import { ApiTokenEntity } from './api-token.entity';
 import { API_TOKEN_PREFIX, generateSecret, sha256Hex } from './secret-token';
 import type { CreateTokenInput } from './identity.schema';
@@ -33,7 +34,25 @@ export class TokenService {
     private readonly dataSource: DataSource,
     private readonly tx: TransactionRunner,
     private readonly audit: AuditWriter,
+    private readonly access: AccessRepository,
   ) {}
+
+  /** A token's scopes must be a subset of its owner's rights: each one is checked now. */
+  private async checkScopes(ownerId: string, scopes: CreateTokenInput['scopes']): Promise<void> {
+    if (!scopes) return;
+    const owner = new CallerAbility(ownerId, await this.access.grantsForUser(ownerId));
+    for (const [index, scope] of scopes.entries()) {
+      const field = `scopes[${index}]`;
+      if (!(ACTIONS as readonly string[]).includes(scope.action)) throw new InvalidError('invalid token', [{ field: `${field}.action`, message: `must be one of ${ACTIONS.join(', ')}` }]);
+      if (!(SUBJECTS as readonly string[]).includes(scope.subject)) throw new InvalidError('invalid token', [{ field: `${field}.subject`, message: `must be one of ${SUBJECTS.join(', ')}` }]);
+      const action = scope.action as Action;
+      const subject = scope.subject as SubjectType;
+      const attributes = scope.id ? await this.access.objectAttributes(subject, scope.id) : null;
+      if (scope.id && !attributes) throw new InvalidError('invalid token', [{ field: `${field}.id`, message: `is not a known ${subject}` }]);
+      const held = attributes ? owner.can(action, subject, attributes) : owner.canSomewhere(action, subject);
+      if (!held) throw new InvalidError('invalid token', [{ field, message: `exceeds the owner's rights: the owner may not ${action} ${subject}${scope.id ? ' ' + scope.id : ''}` }]);
+    }
+  }
 
   async create(actor: Actor, ownerId: string, input: CreateTokenInput): Promise<{ token: ApiTokenEntity; secret: string }> {
     const now = Date.now();
@@ -43,6 +62,7 @@ export class TokenService {
     if (expiresAt.getTime() > now + MAX_TOKEN_LIFETIME_DAYS * 86_400_000) {
       throw new InvalidError('invalid token', [{ field: 'expiresAt', message: `must be within ${MAX_TOKEN_LIFETIME_DAYS} days` }]);
     }
+    await this.checkScopes(ownerId, input.scopes);
     const secret = generateSecret(API_TOKEN_PREFIX);
     return this.tx.run(async (manager) => {
       const repo = manager.getRepository(ApiTokenEntity);

@@ -1,8 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
 import { type Actor, ConflictError, ForbiddenError, NotFoundError, TransactionRunner } from '@switchboard/core';
 import { AuditWriter } from '@switchboard/audit';
-import { accessFilter, type CallerAbility } from '@switchboard/access';
+import { accessFilter, type CallerAbility, GrantCache } from '@switchboard/access';
 import { ProjectEntity } from './project.entity';
 import type { CreateProjectInput, UpdateProjectInput } from './project.schema';
 
@@ -27,7 +27,12 @@ const projectAttributes = (project: ProjectEntity): { projectId: string } => ({ 
 /** Projects: created by admins; visible to whoever holds any right inside them. */
 @Injectable()
 export class ProjectService {
-  constructor(private readonly dataSource: DataSource, private readonly tx: TransactionRunner, private readonly audit: AuditWriter) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly tx: TransactionRunner,
+    private readonly audit: AuditWriter,
+    @Optional() private readonly grants?: GrantCache,
+  ) {}
 
   async list(ability: CallerAbility, limit: number, afterName: string | null): Promise<ProjectEntity[]> {
     const query = this.visible(ability).orderBy('pr.name', 'ASC').limit(limit);
@@ -67,7 +72,7 @@ export class ProjectService {
   }
 
   async update(actor: Actor, ability: CallerAbility, id: string, input: UpdateProjectInput): Promise<ProjectEntity> {
-    return this.tx.run(async (manager) => {
+    const updated = await this.tx.run(async (manager) => {
       const repo = manager.getRepository(ProjectEntity);
       const project = await this.get(ability, id, manager);
       if (!ability.can('update', 'Project', projectAttributes(project))) throw new ForbiddenError('you may not change this project');
@@ -80,6 +85,9 @@ export class ProjectService {
       });
       return saved;
     });
+    // runnersSeeOwnRunsOnly is part of every binding's meaning in this project.
+    if (input.runnersSeeOwnRunsOnly !== undefined) await this.grants?.invalidate('*');
+    return updated;
   }
 
   async remove(actor: Actor, ability: CallerAbility, id: string): Promise<void> {

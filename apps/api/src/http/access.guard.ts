@@ -2,7 +2,7 @@ import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/com
 import { Reflector } from '@nestjs/core';
 import { type Actor, ForbiddenError, TransactionRunner, UnauthenticatedError } from '@switchboard/core';
 import { AuditWriter } from '@switchboard/audit';
-import { AccessRepository, CallerAbility, POLICY_KEY, type RoutePolicy } from '@switchboard/access';
+import { CallerAbility, GrantCache, POLICY_KEY, type RoutePolicy } from '@switchboard/access';
 import { type AuthenticatedCaller, AuthenticationService, SESSION_COOKIE } from '@switchboard/identity';
 import type { CallerRequest } from './current-caller.decorator';
 
@@ -17,7 +17,7 @@ export class AccessGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly authentication: AuthenticationService,
-    private readonly access: AccessRepository,
+    private readonly grants: GrantCache,
     private readonly tx: TransactionRunner,
     private readonly audit: AuditWriter,
   ) {}
@@ -42,7 +42,7 @@ export class AccessGuard implements CanActivate {
       await this.deny(actor, request, 'missing X-Requested-With: switchboard header on a cookie-authenticated write');
       throw new ForbiddenError('cookie-authenticated writes need the header X-Requested-With: switchboard');
     }
-    const ability = new CallerAbility(auth.user.id, await this.access.grantsForUser(auth.user.id), auth.tokenScopes);
+    const ability = new CallerAbility(auth.user.id, await this.grants.grantsFor(auth.user.id), auth.tokenScopes);
     request.caller.ability = ability;
     if (policy.kind === 'ability' && !ability.canSomewhere(policy.action, policy.subject)) {
       await this.deny(actor, request, `needs ${policy.action} on ${policy.subject}`);
