@@ -21,6 +21,8 @@ import { AccessAdminService, GrantCache } from '@switchboard/access';
 import { TeamService } from '@switchboard/identity';
 import { TeamsController } from './teams/teams.controller';
 import { AccessController } from './access/access.controller';
+import { AuditEventsController } from './audit/audit-events.controller';
+import { AuditQueryService } from '@switchboard/audit';
 
 @Module({})
 export class ApiModule {
@@ -28,11 +30,11 @@ export class ApiModule {
     return {
       module: ApiModule,
       imports: [PlatformModule.forRoot(config, 'api'), DiscoveryModule],
-      controllers: [AuthController, MeController, TokensController, UsersController, HealthController, ProjectsController, ProceduresController, ExecutionsController, TeamsController, AccessController],
+      controllers: [AuthController, MeController, TokensController, UsersController, HealthController, ProjectsController, ProceduresController, ExecutionsController, TeamsController, AccessController, AuditEventsController],
       providers: [
         UserRepository, UserService, TokenService, AuthenticationService,
         ProjectService, ProcedureService, ExecutionQueue, ExecutionService, ExecutionLiveHub,
-        GrantCache, AccessAdminService, TeamService,
+        GrantCache, AccessAdminService, TeamService, AuditQueryService,
         PolicyCoverageCheck,
         { provide: APP_GUARD, useClass: AccessGuard },
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },

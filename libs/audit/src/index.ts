@@ -3,3 +3,4 @@ export * from './audit-event.entity';
 export * from './audit-chain';
 export * from './audit-writer';
 export * from './audit-chain-head.entity';
+export * from './audit-query.service';

@@ -10,6 +10,8 @@ export interface FieldError {
 }
 
 export abstract class DomainError extends Error {
+  /** Set once the refusal has been written to the audit log, so it is recorded exactly once. */
+  audited = false;
   abstract readonly kind: 'invalid' | 'unauthenticated' | 'forbidden' | 'not_found' | 'conflict' | 'rate_limited' | 'too_large' | 'unprocessable';
 }
 
@@ -47,6 +49,16 @@ export class NotFoundError extends DomainError {
   readonly kind = 'not_found' as const;
   constructor(what = 'resource') {
     super(`${what} not found`);
+  }
+}
+
+/**
+ * The object exists but the caller may not see it. Answered exactly like NotFoundError (never
+ * reveal existence), but recorded in the audit log as a denial.
+ */
+export class NotVisibleError extends NotFoundError {
+  constructor(what = 'resource', readonly resourceType = what, readonly resourceId: string | null = null) {
+    super(what);
   }
 }
 

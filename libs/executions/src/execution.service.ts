@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { DataSource, type EntityManager } from 'typeorm';
 import {
-  type Actor, CANCEL_CHANNEL, ConflictError, ForbiddenError, LOGGER, type Logger, NotFoundError, REDIS, SecretBox, TransactionRunner,
+  type Actor, CANCEL_CHANNEL, ConflictError, ForbiddenError, LOGGER, type Logger, NotFoundError, NotVisibleError, REDIS, SecretBox, TransactionRunner,
   UnprocessableError,
 } from '@switchboard/core';
 import { AuditWriter } from '@switchboard/audit';
@@ -106,7 +106,8 @@ export class ExecutionService {
   /** Loads an execution the caller may see; "not found" otherwise. */
   async load(ability: CallerAbility, id: string, manager: EntityManager = this.dataSource.manager): Promise<ExecutionEntity> {
     const execution = await manager.getRepository(ExecutionEntity).findOneBy({ id });
-    if (!execution || !ability.can('read', 'Execution', executionAttributes(execution))) throw new NotFoundError('execution');
+    if (!execution) throw new NotFoundError('execution');
+    if (!ability.can('read', 'Execution', executionAttributes(execution))) throw new NotVisibleError('execution', 'execution', execution.id);
     return execution;
   }
 

@@ -10,7 +10,7 @@ import { verifyAgainstDummy, verifyPassword } from './password-hasher';
 import { API_TOKEN_PREFIX, generateSecret, sha256Hex } from './secret-token';
 import { SessionEntity } from './session.entity';
 import { UserRepository } from './user.repository';
-import type { UserEntity } from './user.entity';
+import { UserEntity } from './user.entity';
 import type { AuthenticatedCaller } from './authenticated-caller';
 import type { TokenScope } from './api-token.entity';
 
@@ -18,7 +18,29 @@ const INVALID_CREDENTIALS = 'invalid username or password';
 // last_seen_at / last_used_at are written at most this often, so reads do not turn into writes.
 const TOUCH_INTERVAL_MS = 60_000;
 
-interface CallerRow {
+/** Columns of the caller's user, read in the same query as the session or token. */
+const USER_COLUMNS = `u.id AS u_id, u.username AS u_username, u.display_name AS u_display_name, u.email AS u_email,
+  u.is_service_account AS u_is_service_account, u.disabled AS u_disabled, u.created_at AS u_created_at, u.updated_at AS u_updated_at`;
+
+interface UserColumns {
+  u_id: string;
+  u_username: string;
+  u_display_name: string;
+  u_email: string | null;
+  u_is_service_account: boolean;
+  u_disabled: boolean;
+  u_created_at: Date;
+  u_updated_at: Date;
+}
+
+function userFrom(row: UserColumns): UserEntity {
+  return Object.assign(new UserEntity(), {
+    id: row.u_id, username: row.u_username, displayName: row.u_display_name, email: row.u_email, passwordHash: null,
+    isServiceAccount: row.u_is_service_account, disabled: row.u_disabled, createdAt: row.u_created_at, updatedAt: row.u_updated_at,
+  });
+}
+
+interface CallerRow extends UserColumns {
   user_id: string;
   disabled: boolean;
   session_created_at?: Date;
@@ -62,7 +84,9 @@ export class AuthenticationService {
       await this.recordLogin(actor, username, user?.id ?? null, 'failed', reason);
       // Slow repeated guessing down further than the hash already does.
       await new Promise((resolve) => setTimeout(resolve, Math.min(100 * failures, 1000)));
-      throw new UnauthenticatedError(INVALID_CREDENTIALS);
+      const error = new UnauthenticatedError(INVALID_CREDENTIALS);
+      error.audited = true; // recorded above as auth.login.failed
+      throw error;
     }
     await this.throttle.reset(username);
     const sessionToken = generateSecret('');
@@ -91,7 +115,7 @@ export class AuthenticationService {
   async authenticateSession(cookieValue: string): Promise<AuthenticatedCaller | null> {
     const idHash = sha256Hex(cookieValue);
     const rows: CallerRow[] = await this.dataSource.query(
-      `SELECT s.user_id, u.disabled, s.last_seen_at, s.expires_at
+      `SELECT s.user_id, u.disabled, s.last_seen_at, s.expires_at, ${USER_COLUMNS}
          FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1`,
       [idHash],
     );
@@ -106,25 +130,30 @@ export class AuthenticationService {
     if (row.last_seen_at && now - row.last_seen_at.getTime() > TOUCH_INTERVAL_MS) {
       await this.dataSource.query('UPDATE sessions SET last_seen_at = now() WHERE id_hash = $1', [idHash]);
     }
-    const user = await this.users.findById(row.user_id);
-    return user ? { user, via: 'session', sessionIdHash: idHash, tokenScopes: null } : null;
+    return { user: userFrom(row), via: 'session', sessionIdHash: idHash, tokenScopes: null };
   }
 
   /** Resolves a bearer token. Returns null for unknown, expired, revoked, or a disabled owner. */
   async authenticateToken(bearer: string): Promise<AuthenticatedCaller | null> {
     if (!bearer.startsWith(API_TOKEN_PREFIX) || bearer.length > 200) return null;
     const rows: CallerRow[] = await this.dataSource.query(
-      `SELECT t.id AS token_id, t.user_id, t.scopes, t.expires_at, t.last_used_at, t.revoked_at, u.disabled
+      `SELECT t.id AS token_id, t.user_id, t.scopes, t.expires_at, t.last_used_at, t.revoked_at, u.disabled, ${USER_COLUMNS}
          FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1`,
       [sha256Hex(bearer)],
     );
     const row = rows[0];
     if (!row || row.disabled || row.revoked_at || (row.expires_at && row.expires_at.getTime() <= Date.now())) return null;
     if (!row.last_used_at || Date.now() - row.last_used_at.getTime() > TOUCH_INTERVAL_MS) {
-      await this.dataSource.query('UPDATE api_tokens SET last_used_at = now() WHERE id = $1', [row.token_id]);
+      // Token use is audited as often as last_used_at moves (at most once a minute per token),
+      // which keeps every token's activity visible without a write per request.
+      await this.tx.run(async (manager) => {
+        await manager.query('UPDATE api_tokens SET last_used_at = now() WHERE id = $1', [row.token_id]);
+        await this.audit.record(manager, { type: 'token', id: row.user_id, name: row.u_username, tokenId: row.token_id }, {
+          action: 'token.used', outcome: 'succeeded', resourceType: 'token', resourceId: row.token_id,
+        });
+      });
     }
-    const user = await this.users.findById(row.user_id);
-    return user ? { user, via: 'token', tokenId: row.token_id, tokenScopes: row.scopes ?? null } : null;
+    return { user: userFrom(row), via: 'token', tokenId: row.token_id, tokenScopes: row.scopes ?? null };
   }
 
   private async recordLogin(actor: Actor, username: string, userId: string | null, outcome: 'failed' | 'denied', reason: string): Promise<void> {

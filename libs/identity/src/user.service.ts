@@ -63,7 +63,7 @@ export class UserService {
       if (input.disabled) await manager.query('DELETE FROM sessions WHERE user_id = $1', [id]);
       await this.audit.record(manager, actor, {
         action: input.disabled ? 'user.disabled' : 'user.updated', outcome: 'succeeded', resourceType: 'user', resourceId: id,
-        details: { before, after: toUserView(saved), passwordChanged: Boolean(passwordHash) },
+        details: { before, after: toUserView(saved), changed: Object.keys(input).filter((key) => input[key as keyof UpdateUserInput] !== undefined) },
       });
       return saved;
     });

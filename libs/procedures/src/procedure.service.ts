@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { type Actor, ConflictError, ForbiddenError, InvalidError, NotFoundError, TooLargeError, TransactionRunner } from '@switchboard/core';
+import { type Actor, ConflictError, ForbiddenError, InvalidError, NotFoundError, NotVisibleError, TooLargeError, TransactionRunner } from '@switchboard/core';
 import { AuditWriter } from '@switchboard/audit';
 import { accessFilter, type CallerAbility } from '@switchboard/access';
 import {
@@ -64,7 +64,7 @@ export class ProcedureService {
     const procedure = await manager.getRepository(ProcedureEntity).findOneBy({ id });
     if (!procedure || (procedure.archivedAt && !options.includeArchived)) throw new NotFoundError('procedure');
     const permissions = this.permissionsOf(ability, procedure);
-    if (!permissions.read && !permissions.run) throw new NotFoundError('procedure');
+    if (!permissions.read && !permissions.run) throw new NotVisibleError('procedure', 'procedure', procedure.id);
     const project = await manager.getRepository(ProjectEntity).findOneByOrFail({ id: procedure.projectId });
     const version = procedure.activeVersionId ? await manager.getRepository(ProcedureVersionEntity).findOneBy({ id: procedure.activeVersionId }) : null;
     return { procedure, project, version, permissions };

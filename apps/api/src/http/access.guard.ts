@@ -1,6 +1,6 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { type Actor, ForbiddenError, TransactionRunner, UnauthenticatedError } from '@switchboard/core';
+import { type Actor, type DomainError, ForbiddenError, TransactionRunner, UnauthenticatedError } from '@switchboard/core';
 import { AuditWriter } from '@switchboard/audit';
 import { CallerAbility, GrantCache, POLICY_KEY, type RoutePolicy } from '@switchboard/access';
 import { type AuthenticatedCaller, AuthenticationService, SESSION_COOKIE } from '@switchboard/identity';
@@ -30,23 +30,23 @@ export class AccessGuard implements CanActivate {
     request.caller = { auth, ability: null, actor };
     if (!policy) {
       await this.deny(actor, request, 'route declares no policy');
-      throw new ForbiddenError();
+      throw audited(new ForbiddenError());
     }
     if (policy.kind === 'public') return true;
     if (!auth) {
       await this.deny(actor, request, 'not authenticated');
-      throw new UnauthenticatedError();
+      throw audited(new UnauthenticatedError());
     }
     // Cookie-authenticated writes need a header a cross-site form cannot set (CSRF defence).
     if (auth.via === 'session' && !SAFE_METHODS.has(request.method) && request.headers['x-requested-with'] !== 'switchboard') {
       await this.deny(actor, request, 'missing X-Requested-With: switchboard header on a cookie-authenticated write');
-      throw new ForbiddenError('cookie-authenticated writes need the header X-Requested-With: switchboard');
+      throw audited(new ForbiddenError('cookie-authenticated writes need the header X-Requested-With: switchboard'));
     }
     const ability = new CallerAbility(auth.user.id, await this.grants.grantsFor(auth.user.id), auth.tokenScopes);
     request.caller.ability = ability;
     if (policy.kind === 'ability' && !ability.canSomewhere(policy.action, policy.subject)) {
       await this.deny(actor, request, `needs ${policy.action} on ${policy.subject}`);
-      throw new ForbiddenError(`you may not ${policy.action} ${policy.subject}`);
+      throw audited(new ForbiddenError(`you may not ${policy.action} ${policy.subject}`));
     }
     return true;
   }
@@ -62,13 +62,26 @@ export class AccessGuard implements CanActivate {
   }
 
   private async deny(actor: Actor, request: CallerRequest, reason: string): Promise<void> {
-    await this.tx.run((manager) =>
-      this.audit.record(manager, actor, {
-        action: 'access.denied', outcome: 'denied', reason,
-        details: { method: request.method, route: request.routeOptions?.url ?? request.url.split('?')[0] },
-      }),
-    );
+    await recordDenial(this.tx, this.audit, actor, request, reason);
   }
+}
+
+function audited<T extends DomainError>(error: T): T {
+  error.audited = true;
+  return error;
+}
+
+/** Writes an `access.denied` event for a refused request, in a transaction of its own. */
+export async function recordDenial(
+  tx: TransactionRunner, audit: AuditWriter, actor: Actor, request: CallerRequest, reason: string,
+  resource: { type?: string | null; id?: string | null } = {},
+): Promise<void> {
+  await tx.run((manager) =>
+    audit.record(manager, actor, {
+      action: 'access.denied', outcome: 'denied', reason, resourceType: resource.type ?? null, resourceId: resource.id ?? null,
+      details: { method: request.method, route: request.routeOptions?.url ?? request.url.split('?')[0] },
+    }),
+  );
 }
 
 export function actorFor(request: CallerRequest, auth: AuthenticatedCaller | null): Actor {

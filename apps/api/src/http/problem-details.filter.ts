@@ -1,6 +1,11 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Inject } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { DomainError, type FieldError, LOGGER, type Logger, RateLimitedError } from '@switchboard/core';
+import {
+  DomainError, type FieldError, ForbiddenError, LOGGER, type Logger, NotVisibleError, RateLimitedError, SYSTEM_ACTOR, TransactionRunner, UnauthenticatedError,
+} from '@switchboard/core';
+import { AuditWriter } from '@switchboard/audit';
+import type { CallerRequest } from './current-caller.decorator';
+import { recordDenial } from './access.guard';
 
 interface Problem {
   type: string;
@@ -36,9 +41,13 @@ const FASTIFY_STATUS: Record<string, number> = {
  */
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
-  constructor(@Inject(LOGGER) private readonly logger: Logger) {}
+  constructor(
+    @Inject(LOGGER) private readonly logger: Logger,
+    private readonly tx: TransactionRunner,
+    private readonly audit: AuditWriter,
+  ) {}
 
-  catch(exception: unknown, host: ArgumentsHost): void {
+  async catch(exception: unknown, host: ArgumentsHost): Promise<void> {
     const http = host.switchToHttp();
     const reply = http.getResponse<FastifyReply>();
     const request = http.getRequest<FastifyRequest>();
@@ -47,7 +56,21 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     problem.requestId = String(request.id);
     if (problem.status >= 500) this.logger.error({ err: exception, reqId: request.id }, 'unhandled error');
     if (exception instanceof RateLimitedError) reply.header('retry-after', String(exception.retryAfterSeconds));
+    await this.recordRefusal(exception, request as CallerRequest);
     void reply.status(problem.status).header('content-type', 'application/problem+json; charset=utf-8').send(JSON.stringify(problem));
+  }
+
+  /** Refusals decided inside services (object-level 403, 404 for what the caller may not see) are audited here. */
+  private async recordRefusal(exception: unknown, request: CallerRequest): Promise<void> {
+    const refused = exception instanceof NotVisibleError || exception instanceof ForbiddenError || exception instanceof UnauthenticatedError;
+    if (!refused || exception.audited) return;
+    exception.audited = true;
+    const actor = request.caller?.actor ?? { ...SYSTEM_ACTOR, type: 'anonymous' as const, name: 'anonymous' };
+    const resource = exception instanceof NotVisibleError ? { type: exception.resourceType, id: exception.resourceId } : {};
+    const reason = exception instanceof NotVisibleError ? `${exception.resourceType} not visible to the caller` : exception.message;
+    await recordDenial(this.tx, this.audit, actor, request, reason, resource).catch((error: unknown) => {
+      this.logger.error({ err: error, reqId: request.id }, 'could not audit a refused request');
+    });
   }
 
   private toProblem(exception: unknown): Problem {

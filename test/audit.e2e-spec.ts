@@ -1,0 +1,218 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import type TestAgent from 'supertest/lib/agent';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { Client } from 'pg';
+import { SYSTEM_ACTOR } from '@switchboard/core';
+import { AuditWriter } from '@switchboard/audit';
+import { createDataSource } from '@switchboard/platform';
+import { adminToken, loginAgent, startTestApi, type TestApi, uniqueName } from './support/test-api';
+import { startTestWorker, type TestWorker } from './support/test-worker';
+import { startPrivateStack, type PrivateStack } from './support/private-stack';
+import { createUser } from './factories/users';
+import { bind, createTeam } from './factories/access';
+import { createProcedure, createProject, runProcedure, waitForStatus } from './factories/procedures';
+
+const run = promisify(execFile);
+const root = resolve(__dirname, '..');
+
+interface AuditEvent {
+  seq: string; id: string; action: string; outcome: string; actorType: string; actorName: string; resourceType: string | null;
+  resourceId: string | null; projectId: string | null; reason: string | null; details: Record<string, unknown>; requestId: string | null;
+}
+
+describe('audit log: complete, redacted, searchable', () => {
+  let api: TestApi;
+  let worker: TestWorker;
+  let admin: TestAgent;
+
+  beforeAll(async () => {
+    [api, worker] = await Promise.all([startTestApi(), startTestWorker()]);
+    admin = await loginAgent(api);
+  });
+  afterAll(async () => {
+    await worker?.close();
+    await api?.close();
+  });
+
+  const eventsFor = async (query: string): Promise<AuditEvent[]> => (await admin.get(`/api/v1/audit-events?limit=500&${query}`)).body.items as AuditEvent[];
+
+  it('records every kind of action once, with the right actor and outcome, and never a secret', async () => {
+    const secretValue = `s3cret-${Date.now()}-value`;
+    const user = await createUser(admin, 'audited');
+    const userAgent = await loginAgent(api, user.username, user.password);
+    await api.http.post('/api/v1/auth/login').send({ username: user.username, password: 'definitely-wrong' });
+    const token = await userAgent.post('/api/v1/tokens').send({ name: 'audit-token' });
+    await userAgent.delete(`/api/v1/tokens/${token.body.id}`);
+    await admin.patch(`/api/v1/users/${user.id}`).send({ displayName: 'Audited Person', password: 'new-password-long-enough' });
+    const project = await createProject(admin);
+    await admin.patch(`/api/v1/projects/${project.id}`).send({ description: 'changed' });
+    const procedure = await createProcedure(admin, project.id, {
+      name: 'audited-proc', parameters: { password: { type: 'string', secret: true } }, steps: [{ name: 'go', run: 'echo "$PARAM_PASSWORD"' }],
+    });
+    await admin.post(`/api/v1/procedures/${procedure.id}/versions`).set('Content-Type', 'application/yaml')
+      .send(`name: ${procedure.name}\nparameters:\n  password: { type: string, secret: true }\nsteps:\n  - name: go\n    run: echo again\n`);
+    const execution = await runProcedure(admin, procedure.id, { password: secretValue });
+    await waitForStatus(admin, execution.id, 'terminal');
+    const rerun = await admin.post(`/api/v1/executions/${execution.id}/rerun`);
+    await waitForStatus(admin, rerun.body.id, 'terminal');
+    const team = await createTeam(admin);
+    await admin.post(`/api/v1/teams/${team.id}/members/${user.id}`);
+    const binding = await bind(admin, { type: 'user', id: user.id }, 'viewer', { type: 'project', id: project.id });
+    await admin.delete(`/api/v1/role-bindings/${binding}`);
+    await admin.delete(`/api/v1/teams/${team.id}/members/${user.id}`);
+    const role = uniqueName('role');
+    await admin.post('/api/v1/roles').send({ name: role, permissions: [{ action: 'read', subject: 'Procedure' }] });
+    await userAgent.get(`/api/v1/procedures/${procedure.id}`); // 404: exists but not visible
+    await userAgent.post('/api/v1/projects').send({ name: 'nope' }); // 403
+    await api.http.get('/api/v1/me'); // 401
+    await admin.delete(`/api/v1/procedures/${procedure.id}`);
+    await userAgent.post('/api/v1/auth/logout');
+
+    const byUser = await eventsFor(`actor=${user.id}`);
+    const byAdmin = await eventsFor('actor=admin');
+    const actions = (events: AuditEvent[]): string[] => events.map((e) => e.action);
+    expect(actions(byUser)).toEqual(expect.arrayContaining(['auth.login', 'token.created', 'token.revoked', 'access.denied', 'auth.logout']));
+    const denied = byUser.filter((e) => e.action === 'access.denied');
+    expect(denied.map((e) => e.resourceType).sort()).toEqual([null, 'procedure']);
+    expect(denied.every((e) => e.outcome === 'denied')).toBe(true);
+    const failedLogins = (await eventsFor(`action=auth.login.failed&resourceId=${user.id}`));
+    expect(failedLogins).toHaveLength(1);
+    expect(failedLogins[0]).toMatchObject({ outcome: 'failed', reason: 'wrong password', actorType: 'anonymous' });
+    for (const action of ['user.updated', 'project.created', 'project.updated', 'procedure.created', 'procedure.version.created', 'execution.queued',
+      'team.created', 'team.member_added', 'team.member_removed', 'role_binding.created', 'role_binding.deleted', 'role.created', 'procedure.archived']) {
+      expect(actions(byAdmin), action).toContain(action);
+    }
+    const lifecycle = await eventsFor(`resourceId=${execution.id}`);
+    expect(actions(lifecycle).sort()).toEqual(['execution.queued', 'execution.started', 'execution.succeeded']);
+    expect(lifecycle.find((e) => e.action === 'execution.started')?.actorName).toMatch(/^worker:/);
+    expect(lifecycle.find((e) => e.action === 'execution.queued')?.details.params).toEqual({ password: '***' });
+    expect((await eventsFor(`resourceId=${rerun.body.id}&action=execution.queued`))[0].details.rerunOf).toBe(execution.id);
+    const userUpdate = byAdmin.find((e) => e.action === 'user.updated' && e.resourceId === user.id);
+    expect(userUpdate?.details).toMatchObject({ before: { displayName: user.username }, after: { displayName: 'Audited Person' }, changed: ['displayName', 'password'] });
+    expect(byAdmin.every((e) => e.requestId)).toBe(true);
+
+    // No secret value anywhere in the table: parameters, passwords, token secrets.
+    const client = new Client({ connectionString: inject('databaseUrl') });
+    await client.connect();
+    try {
+      const dump = JSON.stringify((await client.query('SELECT * FROM audit_events')).rows);
+      for (const secret of [secretValue, user.password, 'new-password-long-enough', token.body.token as string]) expect(dump).not.toContain(secret);
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('filters by action prefix, outcome and time, newest first, with cursor paging', async () => {
+    const project = await createProject(admin);
+    for (let i = 0; i < 3; i += 1) await admin.patch(`/api/v1/projects/${project.id}`).send({ description: `v${i}` });
+    const first = await admin.get(`/api/v1/audit-events?project=${project.id}&action=project.*&limit=2`);
+    expect(first.body.items.map((e: AuditEvent) => e.action)).toEqual(['project.updated', 'project.updated']);
+    const second = await admin.get(`/api/v1/audit-events?project=${project.id}&action=project.*&limit=2&cursor=${first.body.nextCursor}`);
+    expect(second.body.items.map((e: AuditEvent) => e.action)).toEqual(['project.updated', 'project.created']);
+    const seqs = [...first.body.items, ...second.body.items].map((e: AuditEvent) => BigInt(e.seq));
+    expect(seqs).toEqual([...seqs].sort((a, b) => (a > b ? -1 : 1)));
+    expect((await admin.get(`/api/v1/audit-events?project=${project.id}&outcome=denied`)).body.items).toEqual([]);
+    const future = new Date(Date.now() + 3_600_000).toISOString();
+    expect((await admin.get(`/api/v1/audit-events?project=${project.id}&from=${future}`)).body.items).toEqual([]);
+    expect((await admin.get('/api/v1/audit-events?outcome=maybe')).status).toBe(400);
+  });
+
+  it('exports a filter as JSON Lines and CSV; CSV cells cannot become formulas', async () => {
+    const token = await adminToken(api);
+    const project = await createProject(admin, { description: '=HYPERLINK("http://evil")' });
+    const jsonl = await api.http.get(`/api/v1/audit-events/export?format=jsonl&project=${project.id}`).set('Authorization', `Bearer ${token}`);
+    expect(jsonl.headers['content-type']).toMatch(/ndjson/);
+    const lines = jsonl.text.trim().split('\n').map((l) => JSON.parse(l) as AuditEvent & { hash: string });
+    expect(lines.map((l) => l.action)).toEqual(['project.created']);
+    expect(lines[0].hash).toMatch(/^[0-9a-f]{64}$/);
+    const csv = await api.http.get(`/api/v1/audit-events/export?format=csv&project=${project.id}`).set('Authorization', `Bearer ${token}`);
+    expect(csv.text.split('\n')[0]).toContain('seq,id,occurredAt');
+    expect(csv.text).not.toMatch(/[,\n]"=HYPERLINK/);
+  });
+
+  it('lets auditors read and export but not change anything; others may not read', async () => {
+    const auditor = await createUser(admin, 'auditor');
+    await bind(admin, { type: 'user', id: auditor.id }, 'auditor', { type: 'global' });
+    const agent = await loginAgent(api, auditor.username, auditor.password);
+    expect((await agent.get('/api/v1/audit-events?limit=1')).status).toBe(200);
+    expect((await agent.get('/api/v1/audit-events/export?format=csv&action=role.created')).status).toBe(200);
+    const plain = await createUser(admin, 'plain');
+    expect((await (await loginAgent(api, plain.username, plain.password)).get('/api/v1/audit-events')).status).toBe(403);
+  });
+});
+
+describe('audit log: tamper evidence', () => {
+  let stack: PrivateStack;
+  let api: TestApi;
+  let admin: TestAgent;
+
+  beforeAll(async () => {
+    stack = await startPrivateStack();
+    api = await startTestApi(stack.env);
+    admin = await loginAgent(api);
+  });
+  afterAll(async () => {
+    await api?.close();
+    await stack?.stop();
+  });
+
+  it('keeps one valid chain with 8 concurrent writers and 10,000 events', async () => {
+    const writers = await Promise.all(Array.from({ length: 8 }, () => createDataSource({ url: stack.env.DATABASE_URL, poolSize: 2 }).initialize()));
+    try {
+      const writer = new AuditWriter();
+      await Promise.all(writers.map(async (dataSource, w) => {
+        for (let i = 0; i < 1250; i += 1) {
+          await dataSource.transaction((manager) => writer.record(manager, SYSTEM_ACTOR, { action: 'test.concurrent', outcome: 'succeeded', details: { w, i } }));
+        }
+      }));
+    } finally {
+      await Promise.all(writers.map((d) => d.destroy()));
+    }
+    const verified = await admin.get('/api/v1/audit-events/verify');
+    expect(verified.body).toMatchObject({ ok: true });
+    expect(verified.body.checked).toBeGreaterThanOrEqual(10_000);
+  }, 120_000);
+
+  it('names an edited row, a deleted row, and the offline verifier agrees on an export', async () => {
+    await createProject(admin);
+    await createProject(admin);
+    const token = await adminToken(api);
+    const exportFile = async (): Promise<string> => {
+      const response = await api.http.get('/api/v1/audit-events/export?format=jsonl').set('Authorization', `Bearer ${token}`);
+      const file = join(mkdtempSync(join(tmpdir(), 'switchboard-export-')), 'audit.jsonl');
+      writeFileSync(file, response.text);
+      return file;
+    };
+    const offline = async (file: string): Promise<{ ok: boolean; firstBrokenId?: string }> => {
+      const result = await run('node', ['-r', '@swc-node/register', 'scripts/audit-verify.ts', file], { cwd: root }).catch((error: { stdout: string }) => error);
+      return JSON.parse(result.stdout) as { ok: boolean; firstBrokenId?: string };
+    };
+    expect((await admin.get('/api/v1/audit-events/verify')).body.ok).toBe(true);
+    expect((await offline(await exportFile())).ok).toBe(true);
+
+    const superuser = new Client({ connectionString: stack.env.DATABASE_URL });
+    await superuser.connect();
+    try {
+      const [victim] = (await superuser.query(`SELECT id, seq FROM audit_events WHERE action = 'project.created' ORDER BY seq LIMIT 1`)).rows as Array<{ id: string; seq: string }>;
+      // A superuser can switch the append-only trigger off; the chain still catches the edit.
+      await superuser.query('SET session_replication_role = replica');
+      await superuser.query(`UPDATE audit_events SET actor_name = 'mallory' WHERE id = $1`, [victim.id]);
+      const edited = await admin.get('/api/v1/audit-events/verify');
+      expect(edited.body).toMatchObject({ ok: false, firstBrokenId: victim.id });
+      expect((await offline(await exportFile())).firstBrokenId).toBe(victim.id);
+
+      await superuser.query(`UPDATE audit_events SET actor_name = 'admin' WHERE id = $1`, [victim.id]);
+      const [next] = (await superuser.query('SELECT id FROM audit_events WHERE seq = $1::bigint + 1', [victim.seq])).rows as Array<{ id: string }>;
+      await superuser.query('DELETE FROM audit_events WHERE id = $1', [victim.id]);
+      const deleted = await admin.get('/api/v1/audit-events/verify');
+      expect(deleted.body).toMatchObject({ ok: false, firstBrokenId: next.id });
+      expect((await offline(await exportFile())).firstBrokenId).toBe(next.id);
+    } finally {
+      await superuser.end();
+    }
+  });
+});
