@@ -4,6 +4,9 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from '@fastify/helmet';
 import cookie from '@fastify/cookie';
+import fastifyStatic from '@fastify/static';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { type AppConfig, createLogger, PinoNestLogger } from '@switchboard/core';
 import { ApiModule } from './api.module';
 import { YAML_CONTENT_TYPES } from './http/definition-body';
@@ -50,6 +53,7 @@ export async function createApiApp(config: AppConfig): Promise<NestFastifyApplic
   });
   await app.register(cookie);
   app.setGlobalPrefix('api/v1', { exclude: ['health/live', 'health/ready', 'metrics'] });
+  await serveWebApp(app);
   app.enableShutdownHooks();
 
   const document = SwaggerModule.createDocument(
@@ -64,4 +68,28 @@ export async function createApiApp(config: AppConfig): Promise<NestFastifyApplic
   );
   SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs.json', useGlobalPrefix: false });
   return app;
+}
+
+/** Where the built web app lives: apps/web/dist from the repository root (source or dist runs alike). */
+export function webAppDir(): string | null {
+  const candidates = [resolve(process.cwd(), 'apps/web/dist'), resolve(__dirname, '../../web/dist'), resolve(__dirname, '../../../../apps/web/dist')];
+  return candidates.find((dir) => existsSync(resolve(dir, 'index.html'))) ?? null;
+}
+
+/**
+ * Serves the single-page app at `/` when it has been built. Unknown paths outside /api and
+ * /health get index.html, so bookmarked routes of the app load; API paths keep their 404s.
+ */
+async function serveWebApp(app: NestFastifyApplication): Promise<void> {
+  const dir = webAppDir();
+  if (!dir) return;
+  await app.register(fastifyStatic, { root: dir, prefix: '/', wildcard: false, index: ['index.html'], maxAge: '1h', immutable: false });
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onRequest', async (request, reply) => {
+    const path = request.url.split('?')[0];
+    if (request.method !== 'GET' || path.startsWith('/api') || path.startsWith('/health') || path === '/metrics' || /\.[a-z0-9]+$/i.test(path)) return;
+    if (path === '/' || !path.includes('.')) {
+      await reply.header('cache-control', 'no-cache').sendFile('index.html', dir);
+    }
+  });
 }
