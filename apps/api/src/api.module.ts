@@ -23,6 +23,9 @@ import { TeamsController } from './teams/teams.controller';
 import { AccessController } from './access/access.controller';
 import { AuditEventsController } from './audit/audit-events.controller';
 import { AuditQueryService } from '@switchboard/audit';
+import { ApprovalsController } from './approvals/approvals.controller';
+import { ExecutionApprovalService } from '@switchboard/executions';
+import { ProcedureReviewService } from '@switchboard/procedures';
 
 @Module({})
 export class ApiModule {
@@ -30,11 +33,11 @@ export class ApiModule {
     return {
       module: ApiModule,
       imports: [PlatformModule.forRoot(config, 'api'), DiscoveryModule],
-      controllers: [AuthController, MeController, TokensController, UsersController, HealthController, ProjectsController, ProceduresController, ExecutionsController, TeamsController, AccessController, AuditEventsController],
+      controllers: [AuthController, MeController, TokensController, UsersController, HealthController, ProjectsController, ProceduresController, ExecutionsController, TeamsController, AccessController, AuditEventsController, ApprovalsController],
       providers: [
         UserRepository, UserService, TokenService, AuthenticationService,
         ProjectService, ProcedureService, ExecutionQueue, ExecutionService, ExecutionLiveHub,
-        GrantCache, AccessAdminService, TeamService, AuditQueryService,
+        GrantCache, AccessAdminService, TeamService, AuditQueryService, ExecutionApprovalService, ProcedureReviewService,
         PolicyCoverageCheck,
         { provide: APP_GUARD, useClass: AccessGuard },
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },

@@ -32,6 +32,8 @@ const configSchema = z.object({
   SWITCHBOARD_HEARTBEAT_SECONDS: z.coerce.number().positive().default(5),
   SWITCHBOARD_WORKER_LOST_SECONDS: z.coerce.number().positive().default(30),
   SWITCHBOARD_SHUTDOWN_GRACE_SECONDS: z.coerce.number().positive().default(30),
+  /** Runs waiting for approval longer than this are rejected as expired, unless the procedure says otherwise. */
+  SWITCHBOARD_APPROVAL_EXPIRY_HOURS: z.coerce.number().positive().default(24),
   SWITCHBOARD_OUTPUT_LIMIT_BYTES: z.coerce.number().int().positive().default(10 * 1024 * 1024),
   /** Key material for secrets at rest; when unset, a key is generated and kept in the database. */
   SWITCHBOARD_ENCRYPTION_KEY: z.string().min(16, 'must be at least 16 characters').optional(),

@@ -6,6 +6,7 @@ import { ExecutionQueue } from './execution-queue';
 import { auditActionFor } from './execution-state';
 
 const RECONCILER_LOCK = 7_216_312;
+const rowsOf = <T>(result: unknown): T[] => (Array.isArray(result) && Array.isArray(result[0]) ? (result[0] as T[]) : (result as T[]));
 /** A queued execution younger than this may simply not have reached Redis yet. */
 const ORPHAN_GRACE_SECONDS = 3;
 
@@ -34,8 +35,8 @@ export class ExecutionReconciler {
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
-  async reconcile(): Promise<{ lost: number; retried: number; requeued: number }> {
-    const result = { lost: 0, retried: 0, requeued: 0 };
+  async reconcile(): Promise<{ lost: number; retried: number; requeued: number; expired: number }> {
+    const result = { lost: 0, retried: 0, requeued: 0, expired: 0 };
     const toEnqueue: Array<{ id: string; group: string; attempt: number }> = [];
     const ran = await this.tx.run(async (manager) => {
       const [{ locked }] = (await manager.query('SELECT pg_try_advisory_xact_lock($1) AS locked', [RECONCILER_LOCK])) as Array<{ locked: boolean }>;
@@ -72,6 +73,17 @@ export class ExecutionReconciler {
           resourceType: 'execution', resourceId: row.id, projectId: row.project_id, reason, details: { workerId: row.worker_id, attempt: row.attempt },
         });
       }
+      const expired = rowsOf<{ id: string; project_id: string }>(await manager.query(
+        `UPDATE executions SET status = 'rejected', status_reason = 'the approval request expired', finished_at = now()
+          WHERE status = 'pending_approval' AND approval_expires_at <= now() RETURNING id, project_id`,
+      ));
+      for (const row of expired) {
+        await this.audit.record(manager, SYSTEM_ACTOR, {
+          action: 'execution.approval.expired', outcome: 'failed', resourceType: 'execution', resourceId: row.id, projectId: row.project_id,
+          reason: 'the approval request expired',
+        });
+      }
+      result.expired = expired.length;
       return true;
     });
     if (!ran) return result;
@@ -86,7 +98,7 @@ export class ExecutionReconciler {
       await this.queue.enqueue(item.id, item.group, 0, item.attempt);
     }
     result.requeued = toEnqueue.length - result.retried;
-    if (result.lost + result.retried + result.requeued > 0) this.logger.info(result, 'reconciled executions');
+    if (result.lost + result.retried + result.requeued + result.expired > 0) this.logger.info(result, 'reconciled executions');
     return result;
   }
 }

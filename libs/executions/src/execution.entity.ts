@@ -80,6 +80,14 @@ export class ExecutionEntity {
   @Column({ name: 'finished_at', type: 'timestamptz', nullable: true })
   finishedAt: Date | null;
 
+  /** How many distinct approvers must approve before the run is queued (0: no approval needed). */
+  @Column({ name: 'approvals_required', type: 'int', default: 0 })
+  approvalsRequired: number;
+
+  /** A run still waiting for approval at this time is rejected as expired. */
+  @Column({ name: 'approval_expires_at', type: 'timestamptz', nullable: true })
+  approvalExpiresAt: Date | null;
+
   @Column({ name: 'cancel_requested_at', type: 'timestamptz', nullable: true })
   cancelRequestedAt: Date | null;
 

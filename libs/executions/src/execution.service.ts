@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { DataSource, type EntityManager } from 'typeorm';
 import {
-  type Actor, CANCEL_CHANNEL, ConflictError, ForbiddenError, LOGGER, type Logger, NotFoundError, NotVisibleError, REDIS, SecretBox, TransactionRunner,
+  type Actor, APP_CONFIG, type AppConfig, CANCEL_CHANNEL, ConflictError, ForbiddenError, LOGGER, type Logger, NotFoundError, NotVisibleError, REDIS, SecretBox, TransactionRunner,
   UnprocessableError,
 } from '@switchboard/core';
 import { AuditWriter } from '@switchboard/audit';
@@ -43,6 +43,7 @@ export class ExecutionService {
     private readonly secrets: SecretBox,
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /**
@@ -81,12 +82,19 @@ export class ExecutionService {
         workerGroup: definition.worker_group, workerId: null, attempt: 0, queuedAt: new Date(),
         startedAt: null, finishedAt: null, cancelRequestedAt: null, cancelRequestedBy: null,
         steps: definition.steps.map((s) => ({ name: s.name, status: 'pending' as const, exitCode: null, startedAt: null, finishedAt: null })),
+        approvalsRequired: status === 'pending_approval' ? definition.approval?.approvers ?? 1 : 0,
+        approvalExpiresAt: status === 'pending_approval'
+          ? new Date(Date.now() + (definition.approval?.expires_after ?? this.config.SWITCHBOARD_APPROVAL_EXPIRY_HOURS * 3600) * 1000)
+          : null,
         outputs: {}, logSeq: 0, logBytes: '0',
       });
       await repo.save(entity, { reload: false });
       await this.audit.record(manager, actor, {
         action: auditActionFor(status), outcome: 'succeeded', resourceType: 'execution', resourceId: entity.id, projectId: entity.projectId,
-        details: { procedureId: procedure.id, procedure: procedure.name, version: version.version, params: entity.params, trigger, rerunOf: entity.rerunOf },
+        details: {
+          procedureId: procedure.id, procedure: procedure.name, version: version.version, params: entity.params, trigger, rerunOf: entity.rerunOf,
+          ...(status === 'pending_approval' ? { approvalsRequired: entity.approvalsRequired, approvalExpiresAt: entity.approvalExpiresAt?.toISOString() } : {}),
+        },
       });
       return entity;
     });

@@ -12,3 +12,5 @@ export * from './execution-engine';
 export * from './execution-live-hub';
 export * from './worker-presence';
 export * from './execution-reconciler';
+export * from './execution-approval.entity';
+export * from './execution-approval.service';

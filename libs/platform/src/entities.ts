@@ -2,7 +2,7 @@ import { AuditChainHeadEntity, AuditEventEntity } from '@switchboard/audit';
 import { RoleBindingEntity, RoleEntity } from '@switchboard/access';
 import { ApiTokenEntity, SessionEntity, TeamEntity, TeamMemberEntity, UserEntity } from '@switchboard/identity';
 import { ProcedureEntity, ProcedureVersionEntity, ProjectEntity } from '@switchboard/procedures';
-import { ExecutionEntity, ExecutionLogEntity, WorkerEntity } from '@switchboard/executions';
+import { ExecutionApprovalEntity, ExecutionEntity, ExecutionLogEntity, WorkerEntity } from '@switchboard/executions';
 import { SystemSettingEntity } from './system-setting.entity';
 
 /** Every entity, listed explicitly: globs break bundles and hide what the schema is. */
@@ -11,6 +11,6 @@ export const ENTITIES = [
   RoleEntity, RoleBindingEntity,
   AuditEventEntity, AuditChainHeadEntity,
   ProjectEntity, ProcedureEntity, ProcedureVersionEntity,
-  ExecutionEntity, ExecutionLogEntity, WorkerEntity,
+  ExecutionEntity, ExecutionLogEntity, WorkerEntity, ExecutionApprovalEntity,
   SystemSettingEntity,
 ];

@@ -6,3 +6,4 @@ export * from './procedure-version.entity';
 export * from './project.schema';
 export * from './project.service';
 export * from './procedure.service';
+export * from './procedure-review.service';

@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { Authenticated, Requires } from '@switchboard/access';
 import {
-  EXECUTION_STATUSES, ExecutionLiveHub, ExecutionService, type ExecutionTrigger, type ExecutionView, isTerminal, type LiveMessage, type LogLine,
+  EXECUTION_STATUSES, ExecutionApprovalService, ExecutionLiveHub, ExecutionService, type ExecutionTrigger, type ExecutionView, isTerminal, type LiveMessage, type LogLine,
   toExecutionView,
 } from '@switchboard/executions';
 import { Caller, type RequestCaller } from '../http/current-caller.decorator';
@@ -31,11 +31,30 @@ const logsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(5000).default(1000),
 });
 const TRIGGER_HEADER = /^(web|cli|api)$/;
+const decisionSchema = z.object({ comment: z.string().max(2000).optional() }).strict();
 
 @ApiTags('executions')
 @Controller()
 export class ExecutionsController {
-  constructor(private readonly executions: ExecutionService, private readonly live: ExecutionLiveHub) {}
+  constructor(
+    private readonly executions: ExecutionService,
+    private readonly live: ExecutionLiveHub,
+    private readonly approvals: ExecutionApprovalService,
+  ) {}
+
+  private async detail(execution: Parameters<typeof toExecutionView>[0]): Promise<ExecutionView & { approval?: unknown }> {
+    const view = toExecutionView(execution);
+    if (execution.approvalsRequired === 0) return view;
+    const decisions = await this.approvals.decisions(execution.id);
+    return {
+      ...view,
+      approval: {
+        required: execution.approvalsRequired,
+        expiresAt: execution.approvalExpiresAt?.toISOString() ?? null,
+        decisions: decisions.map((d) => ({ by: { id: d.decidedBy, name: d.decidedByName }, decision: d.decision, comment: d.comment, at: d.decidedAt.toISOString() })),
+      },
+    };
+  }
 
   /** Starts a run; 201 at once with the queued (or waiting-for-approval) execution. */
   @Post('procedures/:id/executions')
@@ -67,7 +86,25 @@ export class ExecutionsController {
   @Get('executions/:id')
   @Authenticated()
   async get(@Caller() caller: RequestCaller, @Param('id', UUID) id: string): Promise<ExecutionView> {
-    return toExecutionView(await this.executions.load(caller.ability!, id));
+    return this.detail(await this.executions.load(caller.ability!, id));
+  }
+
+  /** Approves a run waiting for approval; the requester never can. Queued once enough approve. */
+  @Post('executions/:id/approve')
+  @HttpCode(200)
+  @Requires('approve', 'Execution')
+  @ApiZodBody(decisionSchema)
+  async approve(@Caller() caller: RequestCaller, @Param('id', UUID) id: string, @Body(new ZodPipe(decisionSchema)) body: z.infer<typeof decisionSchema>): Promise<ExecutionView> {
+    return this.detail(await this.approvals.decide(caller.actor, caller.ability!, id, 'approved', body.comment ?? null));
+  }
+
+  /** One rejection ends the run as `rejected`; it never reaches a worker. */
+  @Post('executions/:id/reject')
+  @HttpCode(200)
+  @Requires('approve', 'Execution')
+  @ApiZodBody(decisionSchema)
+  async reject(@Caller() caller: RequestCaller, @Param('id', UUID) id: string, @Body(new ZodPipe(decisionSchema)) body: z.infer<typeof decisionSchema>): Promise<ExecutionView> {
+    return this.detail(await this.approvals.decide(caller.actor, caller.ability!, id, 'rejected', body.comment ?? null));
   }
 
   @Get('executions/:id/logs')

@@ -1,10 +1,14 @@
-import { Controller, Delete, Get, Header, HttpCode, Param, ParseIntPipe, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Header, HttpCode, Param, ParseIntPipe, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { ApiConsumes, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { Authenticated, Requires } from '@switchboard/access';
 import {
-  type DefinitionInput, diffDefinitions, type LoadedProcedure, ProcedureService, type ProcedureVersionEntity,
+  type DefinitionInput, diffDefinitions, type LoadedProcedure, ProcedureReviewService, ProcedureService, type ProcedureVersionEntity,
 } from '@switchboard/procedures';
+import { ApiZodBody } from '../http/api-zod-body.decorator';
+
+const decisionSchema = z.object({ comment: z.string().max(2000).optional() }).strict();
+const VERSION = new ParseIntPipe({ errorHttpStatusCode: 404 });
 import { Caller, type RequestCaller } from '../http/current-caller.decorator';
 import { ZodPipe } from '../http/zod-body.pipe';
 import { DefinitionBody } from '../http/definition-body';
@@ -46,7 +50,7 @@ function procedureView(loaded: LoadedProcedure): Record<string, unknown> {
 @ApiTags('procedures')
 @Controller()
 export class ProceduresController {
-  constructor(private readonly procedures: ProcedureService) {}
+  constructor(private readonly procedures: ProcedureService, private readonly review: ProcedureReviewService) {}
 
   /** The catalog: what the caller may read or run. */
   @Get('procedures')
@@ -102,6 +106,34 @@ export class ProceduresController {
     const loaded = await this.procedures.load(caller.ability!, id, { includeArchived: true });
     const diff = loaded.version && loaded.version.id !== version.id ? diffDefinitions(loaded.version.definition, version.definition) : [];
     return { id, ...versionView(version, true), diffAgainstActive: { activeVersion: loaded.version?.version ?? null, changes: diff } };
+  }
+
+  @Post('procedures/:id/versions/:n/submit')
+  @HttpCode(200)
+  @Requires('update', 'Procedure')
+  async submit(@Caller() caller: RequestCaller, @Param('id', UUID) id: string, @Param('n', VERSION) n: number): Promise<Record<string, unknown>> {
+    return { id, ...versionView(await this.review.submit(caller.actor, caller.ability!, id, n), false) };
+  }
+
+  /** Activates a version in review; the reviewer is never its author. */
+  @Post('procedures/:id/versions/:n/approve')
+  @HttpCode(200)
+  @Requires('approve', 'Procedure')
+  @ApiZodBody(decisionSchema)
+  async approve(
+    @Caller() caller: RequestCaller, @Param('id', UUID) id: string, @Param('n', VERSION) n: number, @Body(new ZodPipe(decisionSchema)) body: z.infer<typeof decisionSchema>,
+  ): Promise<Record<string, unknown>> {
+    return { id, ...versionView(await this.review.decide(caller.actor, caller.ability!, id, n, 'approve', body.comment ?? null), false) };
+  }
+
+  @Post('procedures/:id/versions/:n/reject')
+  @HttpCode(200)
+  @Requires('approve', 'Procedure')
+  @ApiZodBody(decisionSchema)
+  async reject(
+    @Caller() caller: RequestCaller, @Param('id', UUID) id: string, @Param('n', VERSION) n: number, @Body(new ZodPipe(decisionSchema)) body: z.infer<typeof decisionSchema>,
+  ): Promise<Record<string, unknown>> {
+    return { id, ...versionView(await this.review.decide(caller.actor, caller.ability!, id, n, 'reject', body.comment ?? null), false) };
   }
 
   @Get('procedures/:id/export')
