@@ -1,6 +1,5 @@
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import request from 'supertest';
-import type TestAgent from 'supertest/lib/agent';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listRoutes } from '../apps/api/src/http/policy-coverage.check';
 import { loginAgent, startTestApi, type TestApi } from './support/test-api';
