@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 import swc from 'unplugin-swc';
 import { resolve } from 'node:path';
 
-const libs = ['core', 'identity', 'access', 'audit', 'procedures', 'executions', 'runner', 'platform'];
+const libs = ['core', 'identity', 'access', 'audit', 'procedures', 'executions', 'runner', 'platform', 'notifications'];
 const alias = Object.fromEntries(
   libs.map((name) => [`@switchboard/${name}`, resolve(import.meta.dirname, `libs/${name}/src/index.ts`)]),
 );

@@ -13,6 +13,7 @@ export function testConfig(overrides: Record<string, string> = {}): AppConfig {
     SWITCHBOARD_ADMIN_PASSWORD: ADMIN_PASSWORD,
     SWITCHBOARD_LOG_LEVEL: process.env.SWITCHBOARD_TEST_LOG_LEVEL ?? 'silent',
     SWITCHBOARD_LOGIN_MAX_FAILURES_PER_IP: '100000',
+    SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE: 'true',
     ...overrides,
   });
 }

@@ -10,6 +10,7 @@ import {
 } from '@switchboard/core';
 import { AuditWriter } from '@switchboard/audit';
 import { ExecutionEngine, type ExecutionJobData, ExecutionQueue, ExecutionReconciler, WorkerPresence } from '@switchboard/executions';
+import { NotificationsProcessor } from './notifications.processor';
 
 const BUSY_RETRY_MS = 1_000;
 const CANCEL_POLL_MS = 2_000;
@@ -34,6 +35,7 @@ export class ExecutionsProcessor {
     private readonly dataSource: DataSource,
     private readonly tx: TransactionRunner,
     private readonly audit: AuditWriter,
+    private readonly notifications: NotificationsProcessor,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
@@ -46,6 +48,7 @@ export class ExecutionsProcessor {
 
   async start(): Promise<void> {
     await this.presence.start(this.workerId, this.groups);
+    this.notifications.start();
     for (const group of this.groups) {
       const worker = new Worker<ExecutionJobData>(executionQueueName(group), (job, token) => this.handle(job, token), {
         connection: createRedisConnection(this.config.REDIS_URL, { forBullWorker: true, name: `switchboard-worker-${group}` }),
@@ -125,6 +128,7 @@ export class ExecutionsProcessor {
       await Promise.race([closing, new Promise((r) => setTimeout(r, 15_000).unref())]);
     }
     this.subscriber?.disconnect();
+    await this.notifications.stop();
     await this.presence.stop(this.workerId);
     await this.tx.run((manager) =>
       this.audit.record(manager, { ...SYSTEM_ACTOR, name: `worker:${this.workerId}` }, { action: 'worker.stopped', outcome: 'succeeded', resourceType: 'worker', resourceId: this.workerId }),

@@ -3,6 +3,8 @@ import type { AppConfig } from '@switchboard/core';
 import { PlatformModule } from '@switchboard/platform';
 import { ExecutionEngine, ExecutionQueue, ExecutionReconciler, WorkerPresence } from '@switchboard/executions';
 import { ExecutionsProcessor } from './executions.processor';
+import { NotificationsProcessor } from './notifications.processor';
+import { NotificationDispatcher, NotificationEmitter } from '@switchboard/notifications';
 
 @Module({})
 export class WorkerModule {
@@ -10,7 +12,7 @@ export class WorkerModule {
     return {
       module: WorkerModule,
       imports: [PlatformModule.forRoot(config, 'worker')],
-      providers: [ExecutionEngine, ExecutionQueue, ExecutionReconciler, WorkerPresence, ExecutionsProcessor],
+      providers: [ExecutionEngine, ExecutionQueue, ExecutionReconciler, WorkerPresence, ExecutionsProcessor, NotificationEmitter, NotificationDispatcher, NotificationsProcessor],
     };
   }
 }

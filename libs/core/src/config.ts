@@ -37,6 +37,11 @@ const configSchema = z.object({
   SWITCHBOARD_OUTPUT_LIMIT_BYTES: z.coerce.number().int().positive().default(10 * 1024 * 1024),
   /** Key material for secrets at rest; when unset, a key is generated and kept in the database. */
   SWITCHBOARD_ENCRYPTION_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** Outgoing mail for email channels and owners' notices, e.g. smtp://user:pass@mail:587. */
+  SWITCHBOARD_SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
+  SWITCHBOARD_SMTP_FROM: z.string().default('Switchboard <switchboard@localhost>'),
+  /** Webhook and Slack targets on private or loopback addresses are refused unless this is true. */
+  SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE: booleanText.default(false),
   SWITCHBOARD_DB_POOL_SIZE: z.coerce.number().int().positive().default(10),
 });
 

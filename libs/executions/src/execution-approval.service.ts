@@ -1,4 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
+import { NotificationEmitter } from '@switchboard/notifications';
+import { executionEvent } from './execution-notification';
 import { DataSource } from 'typeorm';
 import { type Actor, ConflictError, ForbiddenError, TransactionRunner } from '@switchboard/core';
 import { AuditWriter } from '@switchboard/audit';
@@ -39,6 +41,7 @@ export class ExecutionApprovalService {
     private readonly audit: AuditWriter,
     private readonly executions: ExecutionService,
     private readonly queue: ExecutionQueue,
+    @Optional() private readonly notifications?: NotificationEmitter,
   ) {}
 
   async decide(actor: Actor, ability: CallerAbility, id: string, decision: 'approved' | 'rejected', comment: string | null): Promise<ExecutionEntity> {
@@ -78,6 +81,9 @@ export class ExecutionApprovalService {
       return 'queued';
     });
     if (outcome === 'queued') await this.queue.enqueue(id, execution.workerGroup).catch(() => undefined); // the reconciler retries
+    const [procedure] = (await this.dataSource.query('SELECT name FROM procedures WHERE id = $1', [execution.procedureId])) as Array<{ name: string }>;
+    void this.notifications?.emit(executionEvent('approval_decided', execution, procedure?.name ?? '', { status: outcome === 'waiting' ? 'pending_approval' : outcome, actor: actor.name, comment }));
+    if (outcome === 'rejected') void this.notifications?.emit(executionEvent('rejected', execution, procedure?.name ?? '', { actor: actor.name, reason: comment }));
     return this.dataSource.getRepository(ExecutionEntity).findOneByOrFail({ id });
   }
 

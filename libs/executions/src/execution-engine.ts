@@ -1,6 +1,8 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { NotificationEmitter } from '@switchboard/notifications';
+import { executionEvent } from './execution-notification';
 import type { Redis } from 'ioredis';
 import { DataSource, type EntityManager } from 'typeorm';
 import { type Actor, APP_CONFIG, type AppConfig, LOGGER, type Logger, REDIS, SecretBox, TransactionRunner } from '@switchboard/core';
@@ -44,6 +46,7 @@ export class ExecutionEngine {
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Optional() private readonly notifications?: NotificationEmitter,
   ) {}
 
   workerActor(workerId: string): Actor {
@@ -55,6 +58,7 @@ export class ExecutionEngine {
     if (!execution || execution.status !== 'queued') return 'skipped';
     const claim = await this.claim(execution, workerId);
     if (claim !== 'claimed') return claim;
+    void this.notifications?.emit(executionEvent('started', execution, execution.procedureName, { status: 'running' }));
     const controller = new AbortController();
     this.running.set(executionId, controller);
     try {
@@ -287,7 +291,10 @@ export class ExecutionEngine {
       return true;
     }));
     if (remaining.lines.length > 0) await log.publish({ type: 'lines', lines: remaining.lines as LogLine[] });
-    if (ended) await log.publish({ type: 'end', status: outcome.status, lastSeq: log.lastSeq });
+    if (ended) {
+      await log.publish({ type: 'end', status: outcome.status, lastSeq: log.lastSeq });
+      void this.notifications?.emit(executionEvent(outcome.status, execution, execution.procedureName, { reason: outcome.reason }));
+    }
   }
 }
 

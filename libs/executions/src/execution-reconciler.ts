@@ -1,4 +1,5 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { NotificationEmitter } from '@switchboard/notifications';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig, LOGGER, type Logger, SYSTEM_ACTOR, TransactionRunner } from '@switchboard/core';
 import { AuditWriter } from '@switchboard/audit';
@@ -33,11 +34,13 @@ export class ExecutionReconciler {
     private readonly queue: ExecutionQueue,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Optional() private readonly notifications?: NotificationEmitter,
   ) {}
 
   async reconcile(): Promise<{ lost: number; retried: number; requeued: number; expired: number }> {
     const result = { lost: 0, retried: 0, requeued: 0, expired: 0 };
     const toEnqueue: Array<{ id: string; group: string; attempt: number }> = [];
+    const lostIds: string[] = [];
     const ran = await this.tx.run(async (manager) => {
       const [{ locked }] = (await manager.query('SELECT pg_try_advisory_xact_lock($1) AS locked', [RECONCILER_LOCK])) as Array<{ locked: boolean }>;
       if (!locked) return false;
@@ -67,6 +70,7 @@ export class ExecutionReconciler {
             [row.id, reason],
           );
           result.lost += 1;
+          lostIds.push(row.id);
         }
         await this.audit.record(manager, SYSTEM_ACTOR, {
           action: retry ? 'execution.retried' : auditActionFor('worker_lost'), outcome: retry ? 'succeeded' : 'failed',
@@ -87,6 +91,18 @@ export class ExecutionReconciler {
       return true;
     });
     if (!ran) return result;
+    if (lostIds.length > 0 && this.notifications) {
+      const rows = (await this.dataSource.query(
+        `SELECT e.id, e.project_id, e.procedure_id, e.version, e.params, e.triggered_by_name, e.status_reason, p.name FROM executions e JOIN procedures p ON p.id = e.procedure_id WHERE e.id = ANY($1)`,
+        [lostIds],
+      )) as Array<{ id: string; project_id: string; procedure_id: string; version: number; params: Record<string, unknown>; triggered_by_name: string; status_reason: string; name: string }>;
+      for (const r of rows) {
+        void this.notifications.emit({
+          key: `${r.id}:worker_lost`, type: 'worker_lost', occurredAt: new Date().toISOString(), projectId: r.project_id, procedureId: r.procedure_id, procedureName: r.name,
+          execution: { id: r.id, status: 'worker_lost', reason: r.status_reason, params: r.params, triggeredBy: r.triggered_by_name, version: r.version },
+        });
+      }
+    }
     const queued: Array<{ id: string; worker_group: string; attempt: number }> = await this.dataSource.query(
       `SELECT id, worker_group, attempt FROM executions WHERE status = 'queued' AND queued_at < now() - make_interval(secs => $1) ORDER BY queued_at LIMIT 1000`,
       [ORPHAN_GRACE_SECONDS],

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { NotificationEmitter } from '@switchboard/notifications';
+import { executionEvent } from './execution-notification';
 import type { Redis } from 'ioredis';
 import { DataSource, type EntityManager } from 'typeorm';
 import {
@@ -44,6 +46,7 @@ export class ExecutionService {
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Optional() private readonly notifications?: NotificationEmitter,
   ) {}
 
   /**
@@ -99,6 +102,7 @@ export class ExecutionService {
       return entity;
     });
     if (status === 'queued') await this.enqueueQuietly(execution);
+    else void this.notifications?.emit(executionEvent('approval_requested', execution, procedure.name, { status }));
     return execution;
   }
 
@@ -178,6 +182,8 @@ export class ExecutionService {
     });
     if (result === 'ended') {
       await this.queue.remove(id, execution.workerGroup).catch(() => undefined);
+      const [procedure] = (await this.dataSource.query('SELECT name FROM procedures WHERE id = $1', [execution.procedureId])) as Array<{ name: string }>;
+      void this.notifications?.emit(executionEvent('canceled', execution, procedure?.name ?? '', { actor: actor.name, reason: `canceled by ${actor.name} before it started` }));
     }
     // Tell every worker; the one running it kills the process group. Workers also poll, in case this is lost.
     await this.redis.publish(CANCEL_CHANNEL, id).catch(() => undefined);

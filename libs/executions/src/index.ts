@@ -14,3 +14,4 @@ export * from './worker-presence';
 export * from './execution-reconciler';
 export * from './execution-approval.entity';
 export * from './execution-approval.service';
+export * from './execution-notification';

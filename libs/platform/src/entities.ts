@@ -3,6 +3,7 @@ import { RoleBindingEntity, RoleEntity } from '@switchboard/access';
 import { ApiTokenEntity, SessionEntity, TeamEntity, TeamMemberEntity, UserEntity } from '@switchboard/identity';
 import { ProcedureEntity, ProcedureVersionEntity, ProjectEntity } from '@switchboard/procedures';
 import { ExecutionApprovalEntity, ExecutionEntity, ExecutionLogEntity, WorkerEntity } from '@switchboard/executions';
+import { NotificationChannelEntity, NotificationDeliveryEntity } from '@switchboard/notifications';
 import { SystemSettingEntity } from './system-setting.entity';
 
 /** Every entity, listed explicitly: globs break bundles and hide what the schema is. */
@@ -12,5 +13,6 @@ export const ENTITIES = [
   AuditEventEntity, AuditChainHeadEntity,
   ProjectEntity, ProcedureEntity, ProcedureVersionEntity,
   ExecutionEntity, ExecutionLogEntity, WorkerEntity, ExecutionApprovalEntity,
+  NotificationChannelEntity, NotificationDeliveryEntity,
   SystemSettingEntity,
 ];

@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
+import { NotificationEmitter, type NotificationEventType } from '@switchboard/notifications';
 import { DataSource } from 'typeorm';
 import { type Actor, ConflictError, ForbiddenError, NotFoundError, TransactionRunner } from '@switchboard/core';
 import { AuditWriter } from '@switchboard/audit';
@@ -30,6 +31,7 @@ export class ProcedureReviewService {
     private readonly tx: TransactionRunner,
     private readonly audit: AuditWriter,
     private readonly procedures: ProcedureService,
+    @Optional() private readonly notifications?: NotificationEmitter,
   ) {}
 
   async submit(actor: Actor, ability: CallerAbility, procedureId: string, number: number): Promise<ProcedureVersionEntity> {
@@ -77,6 +79,13 @@ export class ProcedureReviewService {
         details: { name: procedure.name, version: version.version, from, to, author: version.createdByName },
       });
     });
+    const type: NotificationEventType | null = to === 'in_review' ? 'version_submitted' : to === 'active' ? 'version_approved' : null;
+    if (type) {
+      void this.notifications?.emit({
+        key: `${version.id}:${type}`, type, occurredAt: new Date().toISOString(), projectId: procedure.projectId, procedureId: procedure.id,
+        procedureName: procedure.name, version: { number: version.version, author: version.createdByName }, actor: actor.name, comment,
+      });
+    }
     return this.dataSource.getRepository(ProcedureVersionEntity).findOneByOrFail({ id: version.id });
   }
 
