@@ -159,6 +159,15 @@ describe('executions: run steps in any language and pass outputs', () => {
     expect(ids).toHaveLength(3);
   });
 
+  it('reports usage: runs, success rate, duration percentiles and toil saved', async () => {
+    const procedure = await createProcedure(admin, projectId, { name: 'measured', toil_minutes: 15, steps: [{ name: 'noop', run: 'true' }] });
+    for (let i = 0; i < 3; i += 1) await waitForStatus(admin, (await runProcedure(admin, procedure.id)).id, 'terminal');
+    const stats = (await admin.get(`/api/v1/procedures/${procedure.id}/stats`)).body;
+    expect(stats).toMatchObject({ runs: 3, succeeded: 3, failed: 0, successRate: 1, toilMinutesSaved: 45 });
+    expect(stats.durationMs.p50).toBeGreaterThanOrEqual(0);
+    expect(stats.lastRunAt).not.toBeNull();
+  });
+
   it('exports YAML that re-imports identically', async () => {
     const procedure = await createProcedure(admin, projectId, {
       name: 'roundtrip', description: 'Round trip', parameters: { env: { type: 'string', enum: ['a', 'b'], default: 'a' } },

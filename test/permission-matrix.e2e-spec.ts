@@ -59,6 +59,7 @@ const MATRIX: Record<string, { path: string; body?: unknown; expect: Record<Role
   'PATCH /api/v1/projects/:id/channels/:channelId': { path: `/api/v1/projects/{project}/channels/${NOWHERE}`, body: {}, expect: M(401, 404, 404, 403, 403, 403, 403, 403, 403) },
   'DELETE /api/v1/projects/:id/channels/:channelId': { path: `/api/v1/projects/{project}/channels/${NOWHERE}`, expect: M(401, 404, 404, 403, 403, 403, 403, 403, 403) },
   'GET /api/v1/notifications/deliveries': { path: '/api/v1/notifications/deliveries', expect: M(401, 200, 200, 200, 200, 200, 200, 200, 200) },
+  'GET /api/v1/procedures/:id/stats': { path: '/api/v1/procedures/{procedure}/stats', expect: M(401, 200, 200, 200, 200, 200, 200, 200, 200) },
   'GET /api/v1/approvals': { path: '/api/v1/approvals?state=pending', expect: M(401, 200, 200, 200, 200, 200, 200, 200, 200) },
   'GET /api/v1/procedures/:id/export': { path: '/api/v1/procedures/{procedure}/export', expect: M(401, 200, 200, 200, 403, 200, 200, 200, 403) },
   'DELETE /api/v1/procedures/:id': { path: `/api/v1/procedures/${NOWHERE}`, expect: M(401, 404, 404, 403, 403, 403, 403, 403, 403) },

@@ -201,6 +201,40 @@ export class ExecutionService {
     });
   }
 
+  /**
+   * Usage of a procedure over a window: runs by outcome, success rate, duration percentiles and
+   * the toil saved (runs that succeeded × the definition's toil_minutes). Counts only what the
+   * caller may read.
+   */
+  async stats(ability: CallerAbility, procedureId: string, sinceDays: number): Promise<Record<string, unknown>> {
+    const { procedure, version, permissions } = await this.procedures.load(ability, procedureId);
+    const acl = accessFilter([ability.scopeFor('read', 'Execution')], { projectId: 'e.project_id', procedureId: 'e.procedure_id', ownerId: 'e.triggered_by' }, ability.userId);
+    const [row] = (await this.dataSource.getRepository(ExecutionEntity).createQueryBuilder('e')
+      .select([
+        'count(*)::int AS runs',
+        `count(*) FILTER (WHERE e.status = 'succeeded')::int AS succeeded`,
+        `count(*) FILTER (WHERE e.status IN ('failed', 'timed_out', 'worker_lost'))::int AS failed`,
+        `count(*) FILTER (WHERE e.status IN ('queued', 'running', 'pending_approval'))::int AS active`,
+        `percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM e.finished_at - e.started_at) * 1000) FILTER (WHERE e.finished_at IS NOT NULL AND e.started_at IS NOT NULL) AS p50_ms`,
+        `percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM e.finished_at - e.started_at) * 1000) FILTER (WHERE e.finished_at IS NOT NULL AND e.started_at IS NOT NULL) AS p95_ms`,
+        'max(e.queued_at) AS last_run_at',
+      ])
+      .where('e.procedure_id = :procedureId', { procedureId })
+      .andWhere(`e.queued_at > now() - make_interval(days => :days)`, { days: sinceDays })
+      .andWhere(acl.sql, acl.params)
+      .getRawMany()) as Array<{ runs: number; succeeded: number; failed: number; active: number; p50_ms: number | null; p95_ms: number | null; last_run_at: Date | null }>;
+    const finished = row.succeeded + row.failed;
+    const toil = version?.definition.toil_minutes ?? 0;
+    return {
+      procedureId: procedure.id, sinceDays, runs: row.runs, succeeded: row.succeeded, failed: row.failed, active: row.active,
+      successRate: finished > 0 ? row.succeeded / finished : null,
+      durationMs: { p50: row.p50_ms === null ? null : Math.round(row.p50_ms), p95: row.p95_ms === null ? null : Math.round(row.p95_ms) },
+      lastRunAt: row.last_run_at ? new Date(row.last_run_at).toISOString() : null,
+      toilMinutesSaved: row.succeeded * toil,
+      visibleTo: permissions.read ? 'all runs you may read' : 'your runs',
+    };
+  }
+
   /** Sources of a transition, for callers that end executions (exposed for the reconciler). */
   static sourcesOf(to: ExecutionStatus): ExecutionStatus[] {
     return sourcesOf(to);

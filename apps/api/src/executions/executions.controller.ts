@@ -32,6 +32,7 @@ const logsQuery = z.object({
 });
 const TRIGGER_HEADER = /^(web|cli|api)$/;
 const decisionSchema = z.object({ comment: z.string().max(2000).optional() }).strict();
+const statsQuery = z.object({ days: z.coerce.number().int().min(1).max(3650).default(30) });
 
 @ApiTags('executions')
 @Controller()
@@ -66,6 +67,13 @@ export class ExecutionsController {
   ): Promise<ExecutionView> {
     const trigger: ExecutionTrigger = client && TRIGGER_HEADER.test(client) ? (client as ExecutionTrigger) : 'api';
     return toExecutionView(await this.executions.start(caller.actor, caller.ability!, id, body.params ?? {}, trigger));
+  }
+
+  /** Runs, success rate, p50/p95 duration and toil minutes saved over the last `days` (default 30). */
+  @Get('procedures/:id/stats')
+  @Authenticated()
+  async stats(@Caller() caller: RequestCaller, @Param('id', UUID) id: string, @Query(new ZodPipe(statsQuery, 'query')) query: z.infer<typeof statsQuery>): Promise<Record<string, unknown>> {
+    return this.executions.stats(caller.ability!, id, query.days);
   }
 
   @Get('executions')
