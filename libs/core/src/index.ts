@@ -10,3 +10,4 @@ export * from './request-context';
 export * from './actor';
 export * from './di-tokens';
 export * from './secret-box';
+export * from './query-rows';

@@ -2,7 +2,7 @@ import { Injectable, Optional } from '@nestjs/common';
 import { NotificationEmitter } from '@switchboard/notifications';
 import { executionEvent } from './execution-notification';
 import { DataSource } from 'typeorm';
-import { type Actor, ConflictError, ForbiddenError, TransactionRunner } from '@switchboard/core';
+import { type Actor, ConflictError, ForbiddenError, TransactionRunner, rowsOf } from '@switchboard/core';
 import { AuditWriter } from '@switchboard/audit';
 import { accessFilter, type CallerAbility } from '@switchboard/access';
 import type { ProcedureDefinition } from '@switchboard/procedures';
@@ -12,7 +12,6 @@ import { ExecutionQueue } from './execution-queue';
 import { ExecutionService } from './execution.service';
 import { auditActionFor } from './execution-state';
 
-const rowsOf = <T>(result: unknown): T[] => (Array.isArray(result) && Array.isArray(result[0]) ? (result[0] as T[]) : (result as T[]));
 
 export interface PendingRunApproval {
   kind: 'execution';

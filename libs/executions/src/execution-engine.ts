@@ -5,7 +5,7 @@ import { NotificationEmitter } from '@switchboard/notifications';
 import { executionEvent } from './execution-notification';
 import type { Redis } from 'ioredis';
 import { DataSource, type EntityManager } from 'typeorm';
-import { type Actor, APP_CONFIG, type AppConfig, LOGGER, type Logger, REDIS, SecretBox, TransactionRunner } from '@switchboard/core';
+import { type Actor, APP_CONFIG, type AppConfig, LOGGER, type Logger, REDIS, SecretBox, TransactionRunner, rowsOf } from '@switchboard/core';
 import { AuditWriter } from '@switchboard/audit';
 import type { ProcedureDefinition, StepDefinition } from '@switchboard/procedures';
 import { ExecutionWorkspace, OutputBudget, runHttpStep, runShellStep, type StepLine, type StepResult } from '@switchboard/runner';
@@ -26,7 +26,6 @@ interface RunOutcome {
   reason: string | null;
 }
 
-const rowsOf = <T>(result: unknown): T[] => (Array.isArray(result) && Array.isArray(result[0]) ? (result[0] as T[]) : (result as T[]));
 
 /**
  * Runs one execution on a worker: claims it with a conditional update (a job delivered twice never

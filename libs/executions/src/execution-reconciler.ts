@@ -1,13 +1,12 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { NotificationEmitter } from '@switchboard/notifications';
 import { DataSource } from 'typeorm';
-import { APP_CONFIG, type AppConfig, LOGGER, type Logger, SYSTEM_ACTOR, TransactionRunner } from '@switchboard/core';
+import { APP_CONFIG, type AppConfig, LOGGER, type Logger, SYSTEM_ACTOR, TransactionRunner, rowsOf } from '@switchboard/core';
 import { AuditWriter } from '@switchboard/audit';
 import { ExecutionQueue } from './execution-queue';
 import { auditActionFor } from './execution-state';
 
 const RECONCILER_LOCK = 7_216_312;
-const rowsOf = <T>(result: unknown): T[] => (Array.isArray(result) && Array.isArray(result[0]) ? (result[0] as T[]) : (result as T[]));
 /** A queued execution younger than this may simply not have reached Redis yet. */
 const ORPHAN_GRACE_SECONDS = 3;
 

@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 import { DataSource, type EntityManager } from 'typeorm';
 import {
   type Actor, APP_CONFIG, type AppConfig, CANCEL_CHANNEL, ConflictError, ForbiddenError, LOGGER, type Logger, NotFoundError, NotVisibleError, REDIS, SecretBox, TransactionRunner,
-  UnprocessableError,
+  UnprocessableError, rowsOf,
 } from '@switchboard/core';
 import { AuditWriter } from '@switchboard/audit';
 import { accessFilter, type CallerAbility } from '@switchboard/access';
@@ -162,17 +162,17 @@ export class ExecutionService {
     if (!ability.can('cancel', 'Execution', executionAttributes(execution))) throw new ForbiddenError('you may not cancel this execution');
     if (isTerminal(execution.status)) throw new ConflictError(`the execution already ended (${execution.status})`);
     const result = await this.tx.run(async (manager) => {
-      const ended: ExecutionEntity[] = await manager.query(
+      const ended = rowsOf<{ id: string }>(await manager.query(
         `UPDATE executions SET status = 'canceled', status_reason = $2, finished_at = now(), cancel_requested_at = now(), cancel_requested_by = $3
           WHERE id = $1 AND status = ANY($4) RETURNING id`,
-        [id, `canceled by ${actor.name} before it started`, actor.name, ['queued', 'pending_approval']],
-      ).then((rows: [unknown[], number] | unknown[]) => (Array.isArray(rows[0]) ? rows[0] : rows) as ExecutionEntity[]);
+        [id, `canceled by ${actor.name} before it started`, actor.name, sourcesOf('canceled').filter((s) => s !== 'running')],
+      ));
       if (ended.length === 0) {
-        const requested = await manager.query(
+        const requested = rowsOf<{ id: string }>(await manager.query(
           `UPDATE executions SET cancel_requested_at = now(), cancel_requested_by = $2 WHERE id = $1 AND status = 'running' RETURNING id`,
           [id, actor.name],
-        );
-        if ((Array.isArray(requested[0]) ? requested[0] : requested).length === 0) throw new ConflictError('the execution already ended');
+        ));
+        if (requested.length === 0) throw new ConflictError('the execution already ended');
       }
       await this.audit.record(manager, actor, {
         action: ended.length > 0 ? 'execution.canceled' : 'execution.cancel_requested', outcome: 'succeeded',
@@ -235,10 +235,6 @@ export class ExecutionService {
     };
   }
 
-  /** Sources of a transition, for callers that end executions (exposed for the reconciler). */
-  static sourcesOf(to: ExecutionStatus): ExecutionStatus[] {
-    return sourcesOf(to);
-  }
 }
 
 function isSecret(definition: ProcedureDefinition, name: string): boolean {

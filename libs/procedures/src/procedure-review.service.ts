@@ -1,7 +1,7 @@
 import { Injectable, Optional } from '@nestjs/common';
 import { NotificationEmitter, type NotificationEventType } from '@switchboard/notifications';
 import { DataSource } from 'typeorm';
-import { type Actor, ConflictError, ForbiddenError, NotFoundError, TransactionRunner } from '@switchboard/core';
+import { type Actor, ConflictError, ForbiddenError, NotFoundError, TransactionRunner, rowsOf } from '@switchboard/core';
 import { AuditWriter } from '@switchboard/audit';
 import { accessFilter, type CallerAbility } from '@switchboard/access';
 import { ProcedureEntity } from './procedure.entity';
@@ -18,7 +18,6 @@ export interface PendingVersionReview {
   submittedAt: string;
 }
 
-const rowsOf = <T>(result: unknown): T[] => (Array.isArray(result) && Array.isArray(result[0]) ? (result[0] as T[]) : (result as T[]));
 
 /**
  * Reviewed versions: draft → in_review (submit) → active (approve; the previous active version is
