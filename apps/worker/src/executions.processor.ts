@@ -81,7 +81,7 @@ export class ExecutionsProcessor {
       await job.moveToDelayed(Date.now() + BUSY_RETRY_MS, token);
       throw new DelayedError();
     }
-    if (result === 'done') await this.promoteWaiting(executionId);
+    if (result === 'done-limited') await this.promoteWaiting(executionId);
   }
 
   /** A finished run frees a concurrency slot: let the oldest waiting run of the procedure go now. */

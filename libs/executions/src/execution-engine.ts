@@ -14,7 +14,8 @@ import { auditActionFor, type ExecutionStatus } from './execution-state';
 import { ExecutionLogWriter, insertLogLines } from './execution-log-writer';
 import type { LogLine } from './execution-events';
 
-export type ProcessResult = 'done' | 'busy' | 'skipped';
+/** `done-limited`: finished a run of a procedure with a concurrency limit, so a waiting run may go now. */
+export type ProcessResult = 'done' | 'done-limited' | 'busy' | 'skipped';
 
 interface RunnableExecution extends ExecutionEntity {
   definition: ProcedureDefinition;
@@ -65,7 +66,7 @@ export class ExecutionEngine {
     } finally {
       this.running.delete(executionId);
     }
-    return 'done';
+    return execution.definition.concurrency ? 'done-limited' : 'done';
   }
 
   /** Asks a running execution of this worker to stop; its step's process group is killed. */
