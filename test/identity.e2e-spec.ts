@@ -198,6 +198,15 @@ describe('cross-cutting HTTP behaviour', () => {
     expect(response.body).toEqual({ status: 'ok', postgres: 'ok', redis: 'ok' });
   });
 
+  it('serves Prometheus metrics with HTTP latency by route, queue depth and executions by status', async () => {
+    await api.http.get('/health/live');
+    const response = await api.http.get('/metrics');
+    expect(response.status).toBe(200);
+    expect(response.text).toMatch(/switchboard_http_request_duration_seconds_bucket\{[^}]*route="\/health\/live"/);
+    expect(response.text).toContain('switchboard_executions_recent');
+    expect(response.text).toContain('switchboard_queue_jobs');
+  });
+
   it('serves the OpenAPI document and UI', async () => {
     const json = await api.http.get('/api/docs.json');
     expect(json.status).toBe(200);

@@ -32,6 +32,7 @@ const MATRIX: Record<string, { path: string; body?: unknown; expect: Record<Role
   'GET /api/v1/users': { path: '/api/v1/users', expect: M(401, 200, 403, 403, 403, 403, 403, 200, 403) },
   'POST /api/v1/users': { path: '/api/v1/users', body: {}, expect: M(401, 400, 403, 403, 403, 403, 403, 403, 403) },
   'PATCH /api/v1/users/:id': { path: `/api/v1/users/${NOWHERE}`, body: {}, expect: M(401, 404, 403, 403, 403, 403, 403, 403, 403) },
+  'GET /metrics': { path: '/metrics', expect: M(200, 200, 200, 200, 200, 200, 200, 200, 200) },
   'GET /health/live': { path: '/health/live', expect: M(200, 200, 200, 200, 200, 200, 200, 200, 200) },
   'GET /health/ready': { path: '/health/ready', expect: M(200, 200, 200, 200, 200, 200, 200, 200, 200) },
   'GET /api/v1/projects': { path: '/api/v1/projects', expect: M(401, 200, 200, 200, 200, 200, 200, 200, 200) },
@@ -115,7 +116,7 @@ describe('permission matrix', () => {
   it('has a row for every registered route', () => {
     const routes = listRoutes(api.app.get(DiscoveryService), api.app.get(MetadataScanner), api.app.get(Reflector)).map((route) => {
       const path = `/${route.path}`.replace(/\/+/g, '/').replace(/\/$/, '');
-      const full = path.startsWith('/health') ? path : `/api/v1${path}`;
+      const full = path.startsWith('/health') || path === '/metrics' ? path : `/api/v1${path}`;
       return `${METHODS[route.method]} ${full}`;
     });
     expect([...routes].sort()).toEqual(Object.keys(MATRIX).sort());

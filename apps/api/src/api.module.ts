@@ -24,6 +24,8 @@ import { AccessController } from './access/access.controller';
 import { AuditEventsController } from './audit/audit-events.controller';
 import { AuditQueryService } from '@switchboard/audit';
 import { ApprovalsController } from './approvals/approvals.controller';
+import { MetricsController } from './metrics/metrics.controller';
+import { MetricsService } from './metrics/metrics.service';
 import { NotificationsController } from './notifications/notifications.controller';
 import { NotificationChannelService, NotificationEmitter } from '@switchboard/notifications';
 import { ExecutionApprovalService } from '@switchboard/executions';
@@ -35,12 +37,12 @@ export class ApiModule {
     return {
       module: ApiModule,
       imports: [PlatformModule.forRoot(config, 'api'), DiscoveryModule],
-      controllers: [AuthController, MeController, TokensController, UsersController, HealthController, ProjectsController, ProceduresController, ExecutionsController, TeamsController, AccessController, AuditEventsController, ApprovalsController, NotificationsController],
+      controllers: [AuthController, MeController, TokensController, UsersController, HealthController, ProjectsController, ProceduresController, ExecutionsController, TeamsController, AccessController, AuditEventsController, ApprovalsController, NotificationsController, MetricsController],
       providers: [
         UserRepository, UserService, TokenService, AuthenticationService,
         ProjectService, ProcedureService, ExecutionQueue, ExecutionService, ExecutionLiveHub,
         GrantCache, AccessAdminService, TeamService, AuditQueryService, ExecutionApprovalService, ProcedureReviewService,
-        NotificationEmitter, NotificationChannelService,
+        NotificationEmitter, NotificationChannelService, MetricsService,
         PolicyCoverageCheck,
         { provide: APP_GUARD, useClass: AccessGuard },
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },

@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type AppConfig, createLogger, PinoNestLogger } from '@switchboard/core';
 import { ApiModule } from './api.module';
+import { MetricsService } from './metrics/metrics.service';
 import { YAML_CONTENT_TYPES } from './http/definition-body';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
@@ -38,6 +39,12 @@ export async function createApiApp(config: AppConfig): Promise<NestFastifyApplic
   fastify.addContentTypeParser(YAML_CONTENT_TYPES, { parseAs: 'string' }, (_request, body, done) => done(null, body));
   fastify.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
+  });
+  const metrics = app.get(MetricsService);
+  fastify.addHook('onResponse', async (request, reply) => {
+    // The route pattern, not the URL, so ids do not explode the label set.
+    const route = request.routeOptions?.url ?? 'unmatched';
+    metrics.httpDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
   await app.register(helmet, {
     contentSecurityPolicy: {

@@ -42,6 +42,8 @@ const configSchema = z.object({
   SWITCHBOARD_SMTP_FROM: z.string().default('Switchboard <switchboard@localhost>'),
   /** Webhook and Slack targets on private or loopback addresses are refused unless this is true. */
   SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE: booleanText.default(false),
+  /** When set, GET /metrics needs `Authorization: Bearer <this>`. */
+  SWITCHBOARD_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   SWITCHBOARD_DB_POOL_SIZE: z.coerce.number().int().positive().default(10),
 });
 
