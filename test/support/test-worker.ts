@@ -21,7 +21,6 @@ export interface TestWorker {
 
 /** A worker in the test process, on the run's shared PostgreSQL and Redis. */
 export async function startTestWorker(overrides: Record<string, string> = {}): Promise<TestWorker> {
-  process.env.SWITCHBOARD_KILL_GRACE_MS ??= FAST_SUPERVISION.SWITCHBOARD_KILL_GRACE_MS;
   const app: INestApplicationContext = await NestFactory.createApplicationContext(
     WorkerModule.forRoot(testConfig({ ...FAST_SUPERVISION, ...overrides })),
     { logger: false },

@@ -21,7 +21,7 @@ export async function createApiApp(config: AppConfig): Promise<NestFastifyApplic
     loggerInstance: logger,
     bodyLimit: config.SWITCHBOARD_BODY_LIMIT_BYTES,
     routerOptions: { maxParamLength: 200 },
-    trustProxy: process.env.SWITCHBOARD_TRUST_PROXY === 'true',
+    trustProxy: config.SWITCHBOARD_TRUST_PROXY,
     // Accept a caller's request id only if it is short and harmless; otherwise mint one.
     genReqId: (request: { headers: Record<string, string | string[] | undefined> }) => {
       const given = request.headers['x-request-id'];

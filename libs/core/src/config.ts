@@ -44,6 +44,8 @@ const configSchema = z.object({
   SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE: booleanText.default(false),
   /** When set, GET /metrics needs `Authorization: Bearer <this>`. */
   SWITCHBOARD_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  SWITCHBOARD_KILL_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(5_000),
+  SWITCHBOARD_TRUST_PROXY: booleanText.default(false),
   SWITCHBOARD_DB_POOL_SIZE: z.coerce.number().int().positive().default(10),
 });
 

@@ -264,7 +264,7 @@ export class ExecutionEngine {
   }
 
   private killGraceMs(): number {
-    return Number(process.env.SWITCHBOARD_KILL_GRACE_MS ?? 5_000);
+    return this.config.SWITCHBOARD_KILL_GRACE_MS;
   }
 
   /** running → terminal: remaining log lines, steps, outputs, the state and its audit event in one transaction. */
