@@ -10,6 +10,7 @@ import { join } from 'node:path';
 const bin = (name) => join(process.cwd(), 'node_modules', '.bin', name);
 const checks = [
   ['typecheck', bin('tsc'), ['--noEmit', '-p', 'tsconfig.json']],
+  ['web typecheck', bin('tsc'), ['--noEmit', '-p', 'apps/web/tsconfig.json']],
   ['lint', bin('eslint'), ['--max-warnings', '0', '.']],
   ['dependency rules', bin('depcruise'), ['--config', '.dependency-cruiser.cjs', 'apps', 'libs', 'scripts']],
 ];

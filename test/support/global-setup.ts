@@ -7,6 +7,7 @@ import { loadConfig } from '@switchboard/core';
 import { createDataSource, runMigrations, seedEssentials } from '@switchboard/platform';
 import { startPostgres, startRedis } from '../../scripts/local-stack';
 import { ADMIN_PASSWORD, ADMIN_USERNAME } from './constants';
+import { buildWebApp } from '../browser/support/web-build';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -22,15 +23,18 @@ declare module 'vitest' {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const dir = mkdtempSync(join(tmpdir(), 'switchboard-test-'));
   chmodSync(dir, 0o711); // embedded PostgreSQL runs as the postgres user and must traverse it
-  const [pgResult, redisResult] = await Promise.allSettled([
+  // The web app is built once per run, beside the servers' start-up, so browser tests get fresh assets.
+  const [pgResult, redisResult, webResult] = await Promise.allSettled([
     startPostgres({ dir: join(dir, 'pg'), fast: true, database: 'switchboard_test' }),
     startRedis({ dir: join(dir, 'redis') }),
+    buildWebApp(),
   ]);
-  if (pgResult.status === 'rejected' || redisResult.status === 'rejected') {
+  if (pgResult.status === 'rejected' || redisResult.status === 'rejected' || webResult.status === 'rejected') {
     // Never leave one server running because the other failed.
     if (pgResult.status === 'fulfilled') await pgResult.value.stop();
     if (redisResult.status === 'fulfilled') await redisResult.value.stop();
-    throw pgResult.status === 'rejected' ? pgResult.reason : (redisResult as PromiseRejectedResult).reason;
+    const failed = [pgResult, redisResult, webResult].find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    throw failed.reason;
   }
   const postgres = pgResult.value;
   const redis = redisResult.value;

@@ -90,7 +90,8 @@ export function webAppDir(): string | null {
 async function serveWebApp(app: NestFastifyApplication): Promise<void> {
   const dir = webAppDir();
   if (!dir) return;
-  await app.register(fastifyStatic, { root: dir, prefix: '/', wildcard: false, index: ['index.html'], maxAge: '1h', immutable: false });
+  // The build writes .br and .gz beside each asset; serve those to clients that accept them.
+  await app.register(fastifyStatic, { root: dir, prefix: '/', wildcard: false, index: ['index.html'], maxAge: '1h', immutable: false, preCompressed: true });
   const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onRequest', async (request, reply) => {
     const path = request.url.split('?')[0];
