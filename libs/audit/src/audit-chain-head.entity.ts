@@ -12,4 +12,8 @@ export class AuditChainHeadEntity {
 
   @Column({ name: 'last_hash', type: 'text' })
   lastHash: string;
+
+  /** Events are stamped no earlier than this, so time order equals sequence order (time ranges become seq ranges). */
+  @Column({ name: 'last_occurred_at', type: 'timestamptz', default: () => "'-infinity'" })
+  lastOccurredAt: Date;
 }

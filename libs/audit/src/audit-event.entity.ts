@@ -8,6 +8,8 @@ export type AuditOutcome = 'allowed' | 'denied' | 'succeeded' | 'failed';
 @Index('audit_events_occurred_at_idx', ['occurredAt'])
 @Index('audit_events_actor_idx', ['actorId', 'seq'])
 @Index('audit_events_action_idx', ['action', 'seq'])
+@Index('audit_events_actor_name_idx', ['actorName', 'seq'])
+@Index('audit_events_action_prefix_idx', { synchronize: false })
 @Index('audit_events_resource_idx', ['resourceType', 'resourceId', 'seq'])
 @Index('audit_events_project_idx', ['projectId', 'seq'])
 @Index('audit_events_outcome_idx', ['outcome', 'seq'])

@@ -16,6 +16,13 @@ export interface AuditFilter {
   projectIds?: string[] | null;
 }
 
+/** A time range as a sequence range: `seq >= from` and `seq < to` (null: unbounded; empty: nothing matches). */
+interface SeqRange {
+  from: string | null;
+  to: string | null;
+  empty: boolean;
+}
+
 export type AuditEventRow = ChainedEvent & { hash: string };
 
 const COLUMNS = `seq::text AS "seq", id, to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "occurredAt",
@@ -34,7 +41,25 @@ const BATCH = 1000;
 export class AuditQueryService {
   constructor(private readonly dataSource: DataSource) {}
 
-  private where(filter: AuditFilter, params: unknown[]): string {
+  /**
+   * Events are stamped in sequence order (AuditWriter), so a time range is a seq range found with
+   * two probes of the occurred_at index; filtering by seq then lets every other index serve the
+   * page instead of walking the primary key past millions of newer events.
+   */
+  private async seqRange(from: Date | undefined, to: Date | undefined): Promise<SeqRange> {
+    const first = async (at: Date): Promise<string | null> => {
+      const rows = (await this.dataSource.query(
+        'SELECT seq::text AS seq FROM audit_events WHERE occurred_at >= $1 ORDER BY occurred_at, seq LIMIT 1', [at],
+      )) as Array<{ seq: string }>;
+      return rows[0]?.seq ?? null;
+    };
+    const lower = from ? await first(from) : null;
+    if (from && lower === null) return { from: null, to: null, empty: true };
+    const upper = to ? await first(to) : null;
+    return { from: lower, to: upper, empty: false };
+  }
+
+  private where(filter: AuditFilter, params: unknown[], range: SeqRange = { from: null, to: null, empty: false }): string {
     const clauses: string[] = [];
     const add = (sql: string, value: unknown): void => {
       params.push(value);
@@ -53,8 +78,9 @@ export class AuditQueryService {
     if (filter.resourceId) add('resource_id = ?', filter.resourceId);
     if (filter.project) add('project_id = ?', filter.project);
     if (filter.outcome) add('outcome = ?', filter.outcome);
-    if (filter.from) add('occurred_at >= ?', filter.from);
-    if (filter.to) add('occurred_at < ?', filter.to);
+    if (range.empty) clauses.push('FALSE');
+    if (range.from) add('seq >= ?', range.from);
+    if (range.to) add('seq < ?', range.to);
     if (filter.projectIds) add('project_id = ANY(?)', filter.projectIds);
     return clauses.length > 0 ? clauses.join(' AND ') : 'TRUE';
   }
@@ -62,7 +88,7 @@ export class AuditQueryService {
   /** Newest first; `beforeSeq` is the cursor (the last seq of the previous page). */
   async page(filter: AuditFilter, limit: number, beforeSeq: string | null): Promise<AuditEventRow[]> {
     const params: unknown[] = [];
-    let where = this.where(filter, params);
+    let where = this.where(filter, params, await this.seqRange(filter.from, filter.to));
     if (beforeSeq) {
       params.push(beforeSeq);
       where += ` AND seq < $${params.length}`;
@@ -79,10 +105,12 @@ export class AuditQueryService {
 
   /** Oldest first, in batches, for export: memory stays constant however many events match. */
   async *stream(filter: AuditFilter): AsyncGenerator<AuditEventRow[]> {
-    let after = '0';
+    const range = await this.seqRange(filter.from, filter.to);
+    if (range.empty) return;
+    let after = range.from ? (BigInt(range.from) - 1n).toString() : '0';
     for (;;) {
       const params: unknown[] = [];
-      const where = this.where(filter, params);
+      const where = this.where(filter, params, range);
       params.push(after, BATCH);
       const rows: AuditEventRow[] = await this.dataSource.query(
         `SELECT ${COLUMNS} FROM audit_events WHERE ${where} AND seq > $${params.length - 1} ORDER BY audit_events.seq ASC LIMIT $${params.length}`,
@@ -100,9 +128,12 @@ export class AuditQueryService {
    * whose hash, link to its predecessor or sequence number does not hold.
    */
   async verify(range: { from?: Date; to?: Date }): Promise<ChainCheck> {
+    const seqs = await this.seqRange(range.from, range.to);
+    if (seqs.empty) return { ok: true, checked: 0 };
     const bounds: Array<{ first: string | null; last: string | null }> = await this.dataSource.query(
-      `SELECT min(seq)::text AS first, max(seq)::text AS last FROM audit_events WHERE ($1::timestamptz IS NULL OR occurred_at >= $1) AND ($2::timestamptz IS NULL OR occurred_at < $2)`,
-      [range.from ?? null, range.to ?? null],
+      `SELECT (SELECT seq FROM audit_events WHERE seq >= COALESCE($1::bigint, 0) ORDER BY seq LIMIT 1)::text AS first,
+              (SELECT seq FROM audit_events WHERE $2::bigint IS NULL OR seq < $2::bigint ORDER BY seq DESC LIMIT 1)::text AS last`,
+      [seqs.from, seqs.to],
     );
     const { first, last } = bounds[0];
     if (!first || !last) return { ok: true, checked: 0 };

@@ -21,15 +21,20 @@ export interface AuditRecord {
  */
 export class AuditWriter {
   async record(manager: EntityManager, actor: Actor, record: AuditRecord): Promise<{ id: string; seq: string }> {
-    const heads: Array<{ last_seq: string; last_hash: string }> = await manager.query(
-      'SELECT last_seq, last_hash FROM audit_chain_head WHERE id = 1 FOR UPDATE',
+    const heads: Array<{ last_seq: string; last_hash: string; last_occurred_at: Date }> = await manager.query(
+      'SELECT last_seq, last_hash, last_occurred_at FROM audit_chain_head WHERE id = 1 FOR UPDATE',
     );
     const head = heads[0];
     const seq = (BigInt(head.last_seq) + 1n).toString();
+    // Never earlier than the previous event, whatever the clocks of many machines say: time order
+    // then equals sequence order, and a time range can be answered as a seq range.
+    const now = new Date();
+    const previous = head.last_occurred_at instanceof Date && Number.isFinite(head.last_occurred_at.getTime()) ? head.last_occurred_at : null;
+    const occurredAt = previous && previous > now ? previous : now;
     const event: ChainedEvent = {
       seq,
       id: randomUUID(),
-      occurredAt: new Date().toISOString(),
+      occurredAt: occurredAt.toISOString(),
       actorType: actor.type,
       actorId: actor.id,
       actorName: sanitize(actor.name) ?? 'unknown',
@@ -54,7 +59,7 @@ export class AuditWriter {
            request_id, action, resource_type, resource_id, project_id, outcome, reason, details, prev_hash, hash)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
        )
-       UPDATE audit_chain_head SET last_seq = $1, last_hash = $19 WHERE id = 1`,
+       UPDATE audit_chain_head SET last_seq = $1, last_hash = $19, last_occurred_at = $3 WHERE id = 1`,
       [
         seq, event.id, event.occurredAt, event.actorType, event.actorId, event.actorName, event.ip, event.userAgent,
         event.tokenId, event.requestId, event.action, event.resourceType, event.resourceId, event.projectId,
