@@ -92,8 +92,9 @@ describe('live output: SSE, replay, big outputs', () => {
       // 50,000 lines of 100 bytes = 5 MB.
       steps: [{ name: 'spew', shell: 'python3', run: 'import sys\nfor i in range(50000):\n    sys.stdout.write("%08d %s\\n" % (i, "x" * 90))\n' }],
     });
-    // Warm the worker up with a first run, then measure the second.
-    await waitForStatus(admin, (await runProcedure(admin, procedure.id)).id, 'terminal', 60_000);
+    // Warm the worker up with a small run (modules loaded, pools open), then measure the big one.
+    const warmUp = await createProcedure(admin, projectId, { name: 'warmup', worker_group: group, steps: [{ name: 'hi', run: 'seq 1 2000' }] });
+    await waitForStatus(admin, (await runProcedure(admin, warmUp.id)).id, 'terminal', 60_000);
     const before = rssKb(child.pid!);
     let peak = before;
     const id = (await runProcedure(admin, procedure.id)).id;
@@ -111,7 +112,7 @@ describe('live output: SSE, replay, big outputs', () => {
     expect(output.reduce((sum, l) => sum + l.text.length + 1, 0)).toBe(5_000_000);
     // Memory does not grow with the output: far less than the 5 MB passing through twice over.
     expect(peak - before).toBeLessThan(60 * 1024);
-  });
+  }, 180_000);
 
   it('truncates output past the per-execution cap with a visible marker', async () => {
     const group = uniqueName('capped');
