@@ -91,7 +91,8 @@ export class ExecutionService {
           : null,
         outputs: {}, logSeq: 0, logBytes: '0',
       });
-      await repo.save(entity, { reload: false });
+      // insert, not save: save with a preset id reads the row first.
+      await repo.insert(entity as unknown as Parameters<typeof repo.insert>[0]);
       await this.audit.record(manager, actor, {
         action: auditActionFor(status), outcome: 'succeeded', resourceType: 'execution', resourceId: entity.id, projectId: entity.projectId,
         details: {
