@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { REPO_ROOT } from './app-runtime';
 import type { Teardown } from './teardown';
@@ -8,8 +8,10 @@ export interface ApiProcessOptions {
   name: string;
   port: number;
   env: Record<string, string>;
-  /** Preloads bench/access-profile-hook.ts: SIGUSR2 starts a CPU profile, the next SIGUSR2 writes it here. */
+  /** Preloads bench/access-profile-hook.ts (over an IPC channel) so that a CPU profile can be taken and written here. */
   profileFile?: string;
+  /** Preloads bench/access-what-if-hook.ts with these patches (comma-separated), standing in for suggested changes. */
+  whatIf?: string;
 }
 
 /**
@@ -37,12 +39,15 @@ export class ApiProcess {
   }
 
   static async start(options: ApiProcessOptions, teardown: Teardown): Promise<ApiProcess> {
-    const hook = options.profileFile ? ['-r', resolve(__dirname, 'access-profile-hook.ts')] : [];
-    const child = spawn(process.execPath, ['-r', '@swc-node/register', ...hook, resolve(REPO_ROOT, 'apps/api/src/main.ts')], {
+    const hooks = [
+      ...(options.profileFile ? ['-r', resolve(__dirname, 'access-profile-hook.ts')] : []),
+      ...(options.whatIf ? ['-r', resolve(__dirname, 'access-what-if-hook.ts')] : []),
+    ];
+    const child = spawn(process.execPath, ['-r', '@swc-node/register', ...hooks, resolve(REPO_ROOT, 'apps/api/src/main.ts')], {
       cwd: REPO_ROOT,
-      env: { ...options.env, PORT: String(options.port), ...(options.profileFile ? { BENCH_ACCESS_PROFILE_FILE: options.profileFile } : {}) },
+      env: { ...options.env, PORT: String(options.port), ...(options.whatIf ? { BENCH_ACCESS_WHAT_IF_PATCHES: options.whatIf } : {}) },
       detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: options.profileFile ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
     });
     const api = new ApiProcess(options.name, options.port, child, options.profileFile);
     api.unregister = teardown.add(options.name, () => api.stop(3_000));
@@ -74,26 +79,35 @@ export class ApiProcess {
   }
 
   async startProfile(): Promise<void> {
-    if (!this.profileFile) throw new Error(`${this.name} was started without a profile file`);
-    this.child.kill('SIGUSR2');
-    await this.waitFor(`${this.profileFile}.started`);
+    await this.askProfiler({ benchProfile: 'start' }, 'started');
   }
 
   /** Stops the profiler and returns the written .cpuprofile's path. */
   async stopProfile(): Promise<string> {
-    if (!this.profileFile) throw new Error(`${this.name} was started without a profile file`);
-    this.child.kill('SIGUSR2');
-    await this.waitFor(this.profileFile);
-    return this.profileFile;
+    const file = this.profileFile as string;
+    await this.askProfiler({ benchProfile: 'stop', file }, 'written');
+    return file;
   }
 
-  private async waitFor(file: string): Promise<void> {
-    const deadline = Date.now() + 15_000;
-    while (!existsSync(file)) {
-      if (this.hasExited) throw new Error(`${this.name} exited while profiling:\n${this.output}`);
-      if (Date.now() > deadline) throw new Error(`${this.name} did not write ${file} within 15 s`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+  private askProfiler(command: Record<string, string>, answer: string): Promise<void> {
+    if (!this.profileFile || !this.child.send) return Promise.reject(new Error(`${this.name} was started without a profile file`));
+    return new Promise((resolveAnswer, reject) => {
+      const timer = setTimeout(() => done(new Error(`${this.name} did not answer ${command.benchProfile} within 15 s`)), 15_000);
+      const onMessage = (message: { benchProfile?: string; error?: string | null }): void => {
+        if (message.benchProfile === answer) done(message.error ? new Error(`${this.name} profiler: ${message.error}`) : null);
+      };
+      const onExit = (): void => done(new Error(`${this.name} exited while profiling:\n${this.output}`));
+      const done = (error: Error | null): void => {
+        clearTimeout(timer);
+        this.child.removeListener('message', onMessage);
+        this.child.removeListener('exit', onExit);
+        if (error) reject(error);
+        else resolveAnswer();
+      };
+      this.child.on('message', onMessage);
+      this.child.once('exit', onExit);
+      this.child.send(command);
+    });
   }
 
   /** Peak resident memory (VmHWM), MB. */

@@ -28,6 +28,7 @@ export function runJob(job: LoadJob): Promise<LoadResult> {
     let measureEnd = 0;
     let issued = 0;
     let completedInWindow = 0;
+    let completedTotal = 0;
     let errors = 0;
     const errorSamples: string[] = [];
     const statuses: Record<string, number> = {};
@@ -65,6 +66,7 @@ export function runJob(job: LoadJob): Promise<LoadResult> {
       for (const v of sorted) sum += v;
       resolveJob({
         requests: count,
+        completedTotal,
         errors,
         errorSamples,
         statuses,
@@ -107,6 +109,7 @@ export function runJob(job: LoadJob): Promise<LoadResult> {
       };
       const complete = (): void => {
         const now = performance.now();
+        completedTotal += 1;
         statuses[status] = (statuses[status] ?? 0) + 1;
         if (status !== job.expectStatus) fail(`HTTP ${status}`);
         if (phase === 'measure') {

@@ -34,6 +34,8 @@ export interface LatencyFigures {
 
 export interface LoadResult {
   requests: number;
+  /** Every response received, warm-up and the end's drain included. */
+  completedTotal: number;
   /** Responses with another status than expected, plus connection failures. */
   errors: number;
   errorSamples: string[];

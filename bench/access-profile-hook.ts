@@ -1,39 +1,38 @@
 /**
- * Preloaded (`-r`) into an api process by bench/access.ts. The first SIGUSR2 starts V8's CPU
- * profiler, the second writes the profile to BENCH_ACCESS_PROFILE_FILE. `--cpu-prof` cannot do
- * this: it writes only at a normal exit, and Nest ends the process by re-raising SIGTERM.
+ * Preloaded (`-r`) into an api process by bench/access.ts, which talks to it over the IPC channel
+ * it opened: "start" starts V8's CPU profiler, "stop" writes the profile to the path it names and
+ * answers "written". Not `--cpu-prof`: that writes only at a normal exit, and Nest ends the process
+ * by re-raising SIGTERM. Not a signal: Nest's shutdown hooks listen to SIGUSR2 and SIGHUP too.
  */
-import { renameSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 
-const target = process.env.BENCH_ACCESS_PROFILE_FILE;
-if (target) {
+interface ProfileCommand {
+  benchProfile: 'start' | 'stop';
+  file?: string;
+}
+
+if (process.send) {
   const session = new Session();
   session.connect();
-  let profiling = false;
-  const fail = (error: Error | null): boolean => {
-    if (error) process.stderr.write(`bench profile hook: ${error.message}\n`);
-    return error !== null;
+  const reply = (message: Record<string, unknown>): void => {
+    process.send?.(message);
   };
-  process.on('SIGUSR2', () => {
-    if (!profiling) {
-      profiling = true;
-      session.post('Profiler.enable', (enableError) => {
-        if (fail(enableError)) return;
-        session.post('Profiler.setSamplingInterval', { interval: 250 }, (intervalError) => {
-          if (fail(intervalError)) return;
-          session.post('Profiler.start', (startError) => {
-            if (!fail(startError)) writeFileSync(`${target}.started`, '');
-          });
+  process.on('message', (message: ProfileCommand) => {
+    if (message.benchProfile === 'start') {
+      session.post('Profiler.enable', () => {
+        session.post('Profiler.setSamplingInterval', { interval: 250 }, () => {
+          session.post('Profiler.start', (error) => reply({ benchProfile: 'started', error: error?.message ?? null }));
         });
       });
-      return;
+    } else if (message.benchProfile === 'stop' && message.file) {
+      const file = message.file;
+      session.post('Profiler.stop', (error, result) => {
+        if (!error) writeFileSync(file, JSON.stringify(result.profile));
+        reply({ benchProfile: 'written', error: error?.message ?? null });
+      });
     }
-    profiling = false;
-    session.post('Profiler.stop', (stopError, result) => {
-      if (fail(stopError)) return;
-      writeFileSync(`${target}.tmp`, JSON.stringify(result.profile));
-      renameSync(`${target}.tmp`, target);
-    });
   });
+  // The channel must not keep the api alive when it shuts down.
+  process.channel?.unref();
 }

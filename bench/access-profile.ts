@@ -31,7 +31,19 @@ export interface ProfileSummary {
   byOrigin: ProfileEntry[];
   /** Switchboard's own functions by inclusive (synchronous) time: what they and their callees cost. */
   topInclusiveOwn: ProfileEntry[];
+  /** Every busy sample in one bucket of work, by the first rule its stack matches. */
+  byActivity: ProfileEntry[];
 }
+
+/** Ordered: a pg write inside TypeORM inside the controller is database I/O, not the query builder. */
+const ACTIVITIES: Array<[string, RegExp]> = [
+  ['garbage collection', /^\(garbage collector\)/],
+  ['PostgreSQL client: pg, pg-pool, socket writes/reads of queries', /node_modules\/(pg|pg-pool|pg-protocol|pg-types|postgres-date|postgres-array)\/|typeorm\/driver\//],
+  ['TypeORM query builder and entity mapping', /typeorm\//],
+  ['RBAC: CASL abilities, access filter, permissionsOf', /@casl\/|@ucast\/|libs\/access\/|permissionsOf/],
+  ['authentication (token hash, caller, actor)', /libs\/identity\/|actorFor|authenticate/],
+  ['HTTP and controllers: fastify, Nest router, guard, interceptor, helmet, cookies, rxjs, node http/net', /fastify|@nestjs\/|helmet|rxjs|node:_http|node:net|node:internal\/(streams|stream_base)|apps\/api\//],
+];
 
 function originOf(url: string, functionName: string): string {
   if (!url) return functionName.startsWith('(') ? functionName : '(native)';
@@ -63,6 +75,7 @@ export function summarizeProfile(file: string, top = 15): ProfileSummary {
   const self = new Map<string, number>();
   const origins = new Map<string, number>();
   const inclusive = new Map<string, number>();
+  const activities = new Map<string, number>();
   let busy = 0;
   let idle = 0;
   profile.samples.forEach((id, index) => {
@@ -78,6 +91,13 @@ export function summarizeProfile(file: string, top = 15): ProfileSummary {
     self.set(name, (self.get(name) ?? 0) + ms);
     const origin = originOf(node.callFrame.url, node.callFrame.functionName);
     origins.set(origin, (origins.get(origin) ?? 0) + ms);
+    const stack: string[] = [];
+    for (let current: number | undefined = id; current !== undefined; current = parent.get(current)) {
+      const frame = byId.get(current) as ProfileNode;
+      stack.push(`${frame.callFrame.functionName} ${frame.callFrame.url}`);
+    }
+    const activity = ACTIVITIES.find(([, rule]) => stack.some((line) => rule.test(line)))?.[0] ?? 'other (node internals, promise machinery, timers)';
+    activities.set(activity, (activities.get(activity) ?? 0) + ms);
     const seen = new Set<string>();
     for (let current: number | undefined = id; current !== undefined; current = parent.get(current)) {
       const frame = byId.get(current) as ProfileNode;
@@ -91,5 +111,5 @@ export function summarizeProfile(file: string, top = 15): ProfileSummary {
   const entries = (map: Map<string, number>, count: number): ProfileEntry[] =>
     [...map.entries()].sort((a, b) => b[1] - a[1]).slice(0, count)
       .map(([name, ms]) => ({ name, ms: Math.round(ms), share: Math.round((ms / Math.max(1, busy)) * 1000) / 1000 }));
-  return { busyMs: Math.round(busy), idleMs: Math.round(idle), topSelf: entries(self, top), byOrigin: entries(origins, top), topInclusiveOwn: entries(inclusive, top) };
+  return { busyMs: Math.round(busy), idleMs: Math.round(idle), topSelf: entries(self, top), byOrigin: entries(origins, top), topInclusiveOwn: entries(inclusive, top), byActivity: entries(activities, ACTIVITIES.length + 1) };
 }

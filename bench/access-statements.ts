@@ -16,8 +16,13 @@ export interface StatementWindow {
   statementsPerRequest: number;
   /** PostgreSQL execution time per request (sum over its statements), ms. */
   dbMsPerRequest: number;
+  /** Writes (INSERT/UPDATE/DELETE) during a read-only workload, and their mean duration (lock waits included). */
+  writes: number;
+  writeMeanMs: number;
   statements: StatementCount[];
 }
+
+const WRITE = /^(WITH\b[\s\S]*\b)?(INSERT|UPDATE|DELETE)\b/i;
 
 // The benchmark's own statements carry this comment and are left out.
 export const OWN = '/*bench*/';
@@ -42,8 +47,12 @@ export async function readStatements(db: Client, requests: number): Promise<Stat
     meanMs: round(r.total_ms / Math.max(1, Number(r.calls))),
     rowsPerCall: round(Number(r.rows) / Math.max(1, Number(r.calls)), 2),
   }));
+  const writes = statements.filter((s) => WRITE.test(s.query));
+  const writeCalls = writes.reduce((a, s) => a + s.calls, 0);
   return {
     requests,
+    writes: writeCalls,
+    writeMeanMs: round(writes.reduce((a, s) => a + s.meanMs * s.calls, 0) / Math.max(1, writeCalls)),
     statementsPerRequest: round(statements.reduce((a, s) => a + s.calls, 0) / requests),
     dbMsPerRequest: round(rows.reduce((a, r) => a + r.total_ms, 0) / requests),
     statements,

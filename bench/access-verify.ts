@@ -4,7 +4,8 @@ import { type PlanSummary, renderPlan, summarizePlan } from './access-plan';
 import { type LoggedPlan, parseLoggedPlans, type PostgresLog } from './access-postgres-log';
 import type { AccessSession } from './access-session';
 import type { Catalog } from './access-seed';
-import { OWN } from './access-statements';
+import type { LoadGenerator, LoadResult, LoadTarget } from './access-load';
+import { OWN, readStatements, resetStatements } from './access-statements';
 
 interface CatalogItem {
   id: string;
@@ -137,4 +138,67 @@ export async function capturePlans(
     await new Promise((r) => setTimeout(r, 500));
     redis.disconnect();
   }
+}
+
+export interface TokenUseAudit {
+  token: string;
+  events: number;
+  /** Seconds between its first and last token.used event. */
+  spanSeconds: number;
+  /** What "audited at most once a minute per token" allows over that span. */
+  allowed: number;
+}
+
+/** token.used audit events per token over the whole run, against the once-a-minute rule. */
+export async function tokenUseAudit(db: Client): Promise<TokenUseAudit[]> {
+  const { rows } = await db.query<{ token: string; events: number; span: number }>(
+    `SELECT t.name AS token, count(*)::int AS events, extract(epoch FROM max(e.occurred_at) - min(e.occurred_at))::float8 AS span
+       FROM audit_events e JOIN api_tokens t ON t.id::text = e.resource_id
+      WHERE e.action = 'token.used' GROUP BY t.name ORDER BY t.name ${OWN}`,
+  );
+  return rows.map((r) => ({ token: r.token, events: r.events, spanSeconds: Math.round(r.span), allowed: Math.floor(r.span / 60) + 1 }));
+}
+
+export interface TouchStampede {
+  caller: string;
+  connections: number;
+  /** UPDATEs of last_used_at / last_seen_at the requests made after the row was made due (expected: 1). */
+  touches: number;
+  touchMeanMs: number;
+  /** token.used audit events written meanwhile (expected: at most 1). */
+  auditEvents: number;
+  latency: LoadResult['latency'];
+  perSecond: number;
+}
+
+/**
+ * The once-a-minute "touch" under concurrency: a load of `connections` requests with one
+ * credential, during which the benchmark makes the credential due for its touch (last used two
+ * minutes ago), as happens every minute in production. Counts the writes that follow.
+ */
+export async function touchStampede(
+  db: Client, load: LoadGenerator, target: LoadTarget,
+  caller: { name: string; session: AccessSession; makeDue: string; touch: RegExp },
+  connections: number,
+): Promise<TouchStampede> {
+  const countEvents = async (): Promise<number> =>
+    (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM audit_events WHERE action = 'token.used' ${OWN}`)).rows[0].n;
+  const before = await countEvents();
+  await resetStatements(db);
+  const running = load.run({ targets: [target], path: '/api/v1/procedures', headers: caller.session.headers(), connections, expectStatus: 200, durationMs: 3_000, warmupMs: 0 });
+  await new Promise((r) => setTimeout(r, 1_000));
+  await db.query(`${caller.makeDue} ${OWN}`);
+  const result = await running;
+  const statements = await readStatements(db, Math.max(1, result.completedTotal));
+  const touches = statements.statements.filter((s) => caller.touch.test(s.query));
+  const calls = touches.reduce((a, s) => a + s.calls, 0);
+  return {
+    caller: caller.name,
+    connections,
+    touches: calls,
+    touchMeanMs: Math.round((touches.reduce((a, s) => a + s.meanMs * s.calls, 0) / Math.max(1, calls)) * 10) / 10,
+    auditEvents: (await countEvents()) - before,
+    latency: result.latency,
+    perSecond: result.perSecond,
+  };
 }

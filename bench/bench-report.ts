@@ -58,6 +58,9 @@ export function formatReport(r: BenchResult): string {
     ['switchboard trigger → end event', ...fmt(L.switchboard.triggerToEnd)],
     ['bare        trigger → end event', ...fmt(L.bare.triggerToEnd)],
   ]));
+  for (const [name, result] of [['switchboard', L.switchboard], ['bare', L.bare]] as const) {
+    if (result.foreignCpuShare > 0.1) out.push(`WARNING: during the ${name} latency runs, ${Math.round(result.foreignCpuShare * 100)}% of the machine's CPU went to other work; those figures are disturbed.`);
+  }
   out.push(`ratio switchboard/bare, trigger → step running: p50 ${L.ratio.p50}×, p99 ${L.ratio.p99}×; queued_at → started_at: p50 ${L.ratio.dbP50}×, p99 ${L.ratio.dbP99}×`);
   out.push('');
   out.push('Throughput of trivial executions (one bash step `true`)');

@@ -1,4 +1,6 @@
+import { cpus } from 'node:os';
 import type { BenchDatabase } from './bench-database';
+import { CpuMeter } from './cpu-meter';
 import { type LatencySummary, summarizeLatency } from './latency-summary';
 import type { Pipeline, RunningPipeline } from './pipeline';
 import { epochMs, type StepMarks } from './step-marks';
@@ -20,6 +22,8 @@ export interface LatencyResult {
   runningToFinished: LatencySummary;
   /** Sending the trigger → the end event (Redis) reached the benchmark. */
   triggerToEnd: LatencySummary;
+  /** Share of the machine's CPU that went to other work meanwhile (0–1); see ThroughputResult. */
+  foreignCpuShare: number;
 }
 
 /**
@@ -28,9 +32,11 @@ export interface LatencyResult {
  */
 export async function measureLatency(
   pipeline: Pipeline, running: RunningPipeline, db: BenchDatabase, marks: StepMarks,
-  options: { batch: string; warmup: number; runs: number; log: (line: string) => void },
+  options: { batch: string; warmup: number; runs: number; sharedComponents: Record<string, number>; log: (line: string) => void },
 ): Promise<LatencyResult> {
   const watcher = await running.watchEnds();
+  const meter = new CpuMeter({ ...running.cpuComponents(), ...options.sharedComponents, bench: 'self' });
+  meter.start();
   const samples: Array<{ id: string; sentAt: number; acceptedAt: number; endedAt: number; runningAt: number }> = [];
   let failed = 0;
   try {
@@ -51,6 +57,7 @@ export async function measureLatency(
   } finally {
     await watcher.close();
   }
+  const cpu = meter.stop();
   const rows = await db.query<{ id: string; queued_ms: string; started_ms: string; finished_ms: string }>(pipeline.timesSql, [samples.map((s) => s.id)]);
   const recorded = new Map(rows.map((r) => [r.id, { queued: Number(r.queued_ms), started: Number(r.started_ms), finished: Number(r.finished_ms) }]));
   const pick = (f: (s: (typeof samples)[number], r: { queued: number; started: number; finished: number }) => number): number[] =>
@@ -68,5 +75,6 @@ export async function measureLatency(
     startedToRunning: summarizeLatency(pick((s, r) => s.runningAt - r.started)),
     runningToFinished: summarizeLatency(pick((s, r) => r.finished - s.runningAt)),
     triggerToEnd: summarizeLatency(samples.map((s) => s.endedAt - s.sentAt)),
+    foreignCpuShare: Math.round((cpu.byComponent.other / (cpu.wallMs * cpus().length)) * 100) / 100,
   };
 }

@@ -72,7 +72,9 @@ async function main(): Promise<void> {
       const running = await pipeline.start(LATENCY_CONCURRENCY);
       try {
         await pipeline.prepare(running, batches);
-        latency.set(pipeline.name, await measureLatency(pipeline, running, db, marks, { batch: pipeline.batch('latency'), warmup: settings.warmup, runs: settings.latencyRuns, log }));
+        latency.set(pipeline.name, await measureLatency(pipeline, running, db, marks, {
+          batch: pipeline.batch('latency'), warmup: settings.warmup, runs: settings.latencyRuns, sharedComponents: shared, log,
+        }));
       } finally {
         await running.stop();
       }
