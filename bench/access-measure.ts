@@ -90,6 +90,7 @@ export async function measureThroughput(
     machineBusy: round(cpu.machineBusy),
     machineBusyBefore: busyBefore,
     capacityPerSecond: Math.round((cores * 1000) / requestCpuMs),
+    apiOnlyCapacityPerSecond: Math.round((cores * 1000) / ((cpuMsPerRequest.api ?? 0) + (cpuMsPerRequest['api 2'] ?? 0))),
     statements,
   };
 }

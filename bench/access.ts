@@ -19,6 +19,7 @@ import { seedCatalog } from './access-seed';
 import type { AccessSession } from './access-session';
 import { startAccessStack } from './access-stack';
 import { OWN } from './access-statements';
+import { measureWhatIf } from './access-what-if';
 import { capturePlans, tokenUseAudit, touchStampede, type TouchStampede, verifyVisibility } from './access-verify';
 import { Teardown } from './teardown';
 
@@ -40,12 +41,12 @@ const settings = {
   projects: Math.max(1, Math.round(numberFromEnv('BENCH_ACCESS_PROJECTS', 20))),
   profile: process.env.BENCH_ACCESS_PROFILE !== '0',
   whatIf: process.env.BENCH_ACCESS_WHAT_IF === '1',
+  whatIfSeconds: numberFromEnv('BENCH_ACCESS_WHAT_IF_SECONDS', 5),
+  whatIfRounds: Math.max(1, Math.round(numberFromEnv('BENCH_ACCESS_WHAT_IF_ROUNDS', 2))),
   quietBudgetSeconds: numberFromEnv('BENCH_ACCESS_QUIET_BUDGET_SECONDS', 40),
   runtime: 'node -r @swc-node/register apps/api/src/main.ts (TypeScript sources, as the brief and `npm run dev` start it)',
 };
 const PROFILE_SECONDS = 5;
-// Each adds one change on top of the previous, so the table reads as a path to the target.
-const WHAT_IF_STEPS = ['token-cache', 'token-cache,prepared', 'token-cache,prepared,raw-list', 'token-cache,prepared,raw-list,permissions-memo'];
 const LIST = '/api/v1/procedures';
 
 const startedAt = Date.now();
@@ -142,26 +143,12 @@ async function main(): Promise<void> {
       stampedes.push(stampede);
     }
 
-    let whatIf: WhatIfEntry[] | null = null;
-    if (settings.whatIf) {
-      log(`what if: starting ${WHAT_IF_STEPS.length} api processes with run-time stand-ins for the suggested changes`);
-      const patched = await Promise.all(WHAT_IF_STEPS.map(async (patches, index) =>
-        ApiProcess.start({ name: `api what-if ${index + 1}`, port: await freePort(), env: stack.apiEnv, whatIf: patches }, teardown)));
-      whatIf = [];
-      const connections = settings.connections[0] ?? 32;
-      for (const [patches, target] of [['none (as built)', api] as const, ...WHAT_IF_STEPS.map((p, i) => [p, patched[i]] as const)]) {
-        const runs: ThroughputEntry[] = [];
-        for (const [name, session] of [['runner token (1 visible)', catalog.runner.token], ['admin token (50 of 10,001)', catalog.admin.token]] as const) {
-          log(`what if ${patches}: ${name}, ${connections} connections`);
-          const entry = await measureThroughput({ name, path: LIST, session, connections, apis: [target] }, load, db, gate,
-            { ...components, api: target.pid }, settings);
-          log(`  ${entry.result.perSecond} req/s, capacity ${entry.capacityPerSecond}/s, not ours ${Math.round((entry.cpuShare.other ?? 0) * 100)}%`);
-          runs.push(entry);
-        }
-        whatIf.push({ patches, runs });
-      }
-      await Promise.all(patched.map((p) => p.stop()));
-    }
+    const whatIf: WhatIfEntry[] | null = settings.whatIf
+      ? await measureWhatIf({
+        api, apiEnv: stack.apiEnv, teardown, load, db, gate, components, catalog, log,
+        connections: settings.connections[0] ?? 32, seconds: settings.whatIfSeconds, rounds: settings.whatIfRounds,
+      })
+      : null;
 
     let profile: AccessBenchResult['profile'] = null;
     if (settings.profile) {
@@ -212,6 +199,8 @@ async function main(): Promise<void> {
         bestTokenPerSecond: best?.result.perSecond ?? 0,
         bestTokenScenario: best ? `${best.name}, ${best.connections} connections, ${best.apiProcesses} api process(es)` : '-',
         bestSingleProcessTokenPerSecond: bestSingle,
+        bestTokenCapacity: tokenRuns.reduce((a, e) => Math.max(a, e.capacityPerSecond), 0),
+        bestTokenApiOnlyCapacity: tokenRuns.reduce((a, e) => Math.max(a, e.apiOnlyCapacityPerSecond), 0),
         rbacOk: (best?.result.perSecond ?? 0) >= 3_000,
       },
     };
