@@ -16,6 +16,8 @@ const ALL = '*';
 @Injectable()
 export class GrantCache implements OnModuleDestroy {
   private readonly entries = new Map<string, { grants: Grant[]; expiresAt: number }>();
+  /** Lookups in flight, shared by concurrent requests of one user (no stampede when an entry expires). */
+  private readonly pending = new Map<string, Promise<Grant[]>>();
   private generation = 0;
   private subscriber: Redis | undefined;
   private subscribed: Promise<void> | undefined;
@@ -41,14 +43,22 @@ export class GrantCache implements OnModuleDestroy {
     await this.listen();
     const cached = this.entries.get(userId);
     if (cached && cached.expiresAt > Date.now()) return cached.grants;
+    const inFlight = this.pending.get(userId);
+    if (inFlight) return inFlight;
     const generation = this.generation;
-    const grants = await this.repository.grantsForUser(userId);
-    if (generation === this.generation) this.entries.set(userId, { grants, expiresAt: Date.now() + TTL_MS });
-    return grants;
+    const lookup = this.repository.grantsForUser(userId).then((grants) => {
+      if (generation === this.generation) this.entries.set(userId, { grants, expiresAt: Date.now() + TTL_MS });
+      return grants;
+    }).finally(() => this.pending.delete(userId));
+    this.pending.set(userId, lookup);
+    return lookup;
   }
 
   private drop(userId: string): void {
     this.generation += 1;
+    // A lookup in flight may predate the change: later callers must not join it.
+    if (userId === ALL) this.pending.clear();
+    else this.pending.delete(userId);
     if (userId === ALL) this.entries.clear();
     else this.entries.delete(userId);
   }

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 import {
-  type Actor, APP_CONFIG, type AppConfig, REDIS, RateLimitedError, TransactionRunner, UnauthenticatedError,
+  type Actor, APP_CONFIG, type AppConfig, REDIS, RateLimitedError, rowsOf, TransactionRunner, UnauthenticatedError,
 } from '@switchboard/core';
 import { AuditWriter } from '@switchboard/audit';
 import { LoginThrottle } from './login-throttle';
@@ -128,7 +128,7 @@ export class AuthenticationService {
       return null;
     }
     if (row.last_seen_at && now - row.last_seen_at.getTime() > TOUCH_INTERVAL_MS) {
-      await this.dataSource.query('UPDATE sessions SET last_seen_at = now() WHERE id_hash = $1', [idHash]);
+      await this.dataSource.query(`UPDATE sessions SET last_seen_at = now() WHERE id_hash = $1 AND last_seen_at < now() - interval '60 seconds'`, [idHash]);
     }
     return { user: userFrom(row), via: 'session', sessionIdHash: idHash, tokenScopes: null };
   }
@@ -147,7 +147,12 @@ export class AuthenticationService {
       // Token use is audited as often as last_used_at moves (at most once a minute per token),
       // which keeps every token's activity visible without a write per request.
       await this.tx.run(async (manager) => {
-        await manager.query('UPDATE api_tokens SET last_used_at = now() WHERE id = $1', [row.token_id]);
+        // Conditional: of many concurrent requests that saw a stale time, only one touches and audits.
+        const touched = rowsOf<{ id: string }>(await manager.query(
+          `UPDATE api_tokens SET last_used_at = now() WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '60 seconds') RETURNING id`,
+          [row.token_id],
+        ));
+        if (touched.length === 0) return;
         await this.audit.record(manager, { type: 'token', id: row.user_id, name: row.u_username, tokenId: row.token_id }, {
           action: 'token.used', outcome: 'succeeded', resourceType: 'token', resourceId: row.token_id,
         });
