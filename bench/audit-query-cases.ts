@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { type AuditFilter, AuditQueryService } from '@switchboard/audit';
+import { type AuditFilter, AuditQueryService, type AuditSealer } from '@switchboard/audit';
 import { benchUuid } from './audit-dataset';
 import type { BulkLoadResult } from './audit-bulk-load';
 
@@ -58,6 +58,9 @@ export function queryString(query: Record<string, string>, extra: Record<string,
   return new URLSearchParams({ ...query, ...extra }).toString();
 }
 
+/** The bench loads its events already sealed; capturing SQL must not run the sealer's statements. */
+const NO_SEALING = { sealAll: async () => 0, pending: async () => 0 } as unknown as AuditSealer;
+
 export function cursorFor(seq: string): string {
   return Buffer.from(JSON.stringify(seq)).toString('base64url');
 }
@@ -66,7 +69,7 @@ export function cursorFor(seq: string): string {
 export async function pageSql(filter: AuditFilter, limit: number, beforeSeq: string | null): Promise<{ sql: string; params: unknown[] }> {
   let captured: { sql: string; params: unknown[] } | null = null;
   const recorder = { query: async (sql: string, params: unknown[]) => ((captured = { sql, params }), []) } as unknown as DataSource;
-  await new AuditQueryService(recorder).page(filter, limit, beforeSeq);
+  await new AuditQueryService(recorder, NO_SEALING).page(filter, limit, beforeSeq);
   if (!captured) throw new Error('AuditQueryService.page ran no query');
   return captured;
 }
@@ -75,7 +78,7 @@ export async function pageSql(filter: AuditFilter, limit: number, beforeSeq: str
 export async function exportBatchSql(filter: AuditFilter): Promise<{ sql: string; params: unknown[] }> {
   let captured: { sql: string; params: unknown[] } | null = null;
   const recorder = { query: async (sql: string, params: unknown[]) => ((captured = { sql, params }), []) } as unknown as DataSource;
-  for await (const _batch of new AuditQueryService(recorder).stream(filter)) break;
+  for await (const _batch of new AuditQueryService(recorder, NO_SEALING).stream(filter)) break;
   if (!captured) throw new Error('AuditQueryService.stream ran no query');
   return captured;
 }
@@ -85,7 +88,7 @@ export async function exportBatchSql(filter: AuditFilter): Promise<{ sql: string
  * (5,000 events) back, or the middle of the matches when a filter has fewer than 10,000.
  */
 export async function deepCursorSeq(dataSource: DataSource, filter: AuditFilter): Promise<string | null> {
-  const rows = await new AuditQueryService(dataSource).page(filter, 10_000, null);
+  const rows = await new AuditQueryService(dataSource, NO_SEALING).page(filter, 10_000, null);
   if (rows.length < 2) return null;
   return rows.length === 10_000 ? rows[4_999].seq : rows[Math.floor(rows.length / 2)].seq;
 }

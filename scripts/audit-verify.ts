@@ -1,21 +1,39 @@
 /**
  * `npm run audit:verify -- FILE [--filtered]`: checks an exported JSON Lines audit file without
- * the server. Recomputes every event's hash and checks each event links to the one before it.
- * An unfiltered export must be one unbroken chain; with --filtered (an export of a filter), gaps
- * between sequence numbers are expected, so links are checked only between consecutive events.
+ * the server. Recomputes every event's hash and checks each link against the event before it in
+ * the chain (`chainSeq`). An export lists events by `seq`, and concurrent transactions may be
+ * chained in a slightly different order, so links are matched by chain position, not by line.
+ * An unfiltered export must hold one unbroken run of positions; with --filtered (an export of a
+ * filter), gaps are expected and only the links between events both present are checked.
+ * Events exported before the sealer linked them (no hash yet) are counted, not judged.
  */
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { type ChainedEvent, GENESIS_HASH, hashEvent } from '../libs/audit/src/audit-chain';
+import { type ChainedEvent, chainedFields, GENESIS_HASH, hashEvent } from '../libs/audit/src/audit-chain';
 
 interface Result {
   ok: boolean;
   checked: number;
   linksChecked: number;
+  unsealed: number;
   firstBrokenId?: string;
   firstBrokenSeq?: string;
   line?: number;
   reason?: string;
+}
+
+type ExportedEvent = Omit<ChainedEvent, 'prevHash'> & { chainSeq: string | null; prevHash: string | null; hash: string | null };
+
+/** What a link needs of a neighbour that has not been matched yet. */
+interface Link {
+  id: string;
+  seq: string;
+  line: number;
+  prevHash: string;
+  hash: string;
+  /** Whether the events at position - 1 and + 1 have been matched with this one. */
+  before: boolean;
+  after: boolean;
 }
 
 async function main(): Promise<void> {
@@ -23,27 +41,57 @@ async function main(): Promise<void> {
   const filtered = process.argv.includes('--filtered');
   if (!file) throw new Error('usage: npm run audit:verify -- export.jsonl [--filtered]');
   const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
-  const result: Result = { ok: true, checked: 0, linksChecked: 0 };
-  let previous: { seq: bigint; hash: string } | null = null;
+  const result: Result = { ok: true, checked: 0, linksChecked: 0, unsealed: 0 };
+  // Links whose neighbours have not all been seen; a complete export keeps only a short frontier.
+  const open = new Map<bigint, Link>();
   let lineNumber = 0;
-  const fail = (event: ChainedEvent, reason: string): Result => ({ ...result, ok: false, firstBrokenId: event.id, firstBrokenSeq: event.seq, line: lineNumber, reason });
-  for await (const line of lines) {
+  const fail = (link: Pick<Link, 'id' | 'seq' | 'line'>, reason: string): Result => ({ ...result, ok: false, firstBrokenId: link.id, firstBrokenSeq: link.seq, line: link.line, reason });
+  const settle = (position: bigint, link: Link): void => {
+    if (link.before && link.after) open.delete(position);
+  };
+  for await (const text of lines) {
     lineNumber += 1;
-    if (line.trim() === '') continue;
-    const { hash, ...covered } = JSON.parse(line) as ChainedEvent & { hash: string };
-    const seq = BigInt(covered.seq);
-    if (hashEvent(covered) !== hash) return report(fail(covered, 'event hash does not match its contents'));
-    if (seq === 1n && covered.prevHash !== GENESIS_HASH) return report(fail(covered, 'the first event does not link to genesis'));
-    if (previous) {
-      if (seq === previous.seq + 1n) {
-        if (covered.prevHash !== previous.hash) return report(fail(covered, 'previous-hash link does not match'));
-        result.linksChecked += 1;
-      } else if (!filtered || seq <= previous.seq) {
-        return report(fail(covered, `sequence jumps from ${previous.seq} to ${seq}`));
-      }
+    if (text.trim() === '') continue;
+    const event = JSON.parse(text) as ExportedEvent;
+    if (event.hash === null || event.prevHash === null || event.chainSeq === null) {
+      result.unsealed += 1;
+      continue;
     }
-    previous = { seq, hash };
+    const link: Link = { id: event.id, seq: event.seq, line: lineNumber, prevHash: event.prevHash, hash: event.hash, before: false, after: false };
+    if (hashEvent(chainedFields({ ...event, prevHash: event.prevHash })) !== event.hash) return report(fail(link, 'event hash does not match its contents'));
+    const position = BigInt(event.chainSeq);
+    if (open.has(position)) return report(fail(link, `chain position ${position} appears twice`));
+    if (position === 1n) {
+      if (link.prevHash !== GENESIS_HASH) return report(fail(link, 'the first event does not link to genesis'));
+      link.before = true;
+    }
+    const previous = open.get(position - 1n);
+    if (previous) {
+      if (link.prevHash !== previous.hash) return report(fail(link, 'previous-hash link does not match'));
+      link.before = previous.after = true;
+      result.linksChecked += 1;
+      settle(position - 1n, previous);
+    }
+    const next = open.get(position + 1n);
+    if (next) {
+      if (next.prevHash !== link.hash) return report(fail(next, 'previous-hash link does not match'));
+      link.after = next.before = true;
+      result.linksChecked += 1;
+      settle(position + 1n, next);
+    }
+    open.set(position, link);
+    settle(position, link);
     result.checked += 1;
+  }
+  if (!filtered) {
+    // One unbroken run: only its two ends may still miss a neighbour. Any other open link sits
+    // next to a missing event; name the first event after the first gap.
+    const positions = [...open.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const gap = positions.find((position, index) => index > 0 && !open.get(position)!.before);
+    if (gap !== undefined) {
+      const before = positions[positions.indexOf(gap) - 1];
+      return report(fail(open.get(gap)!, `chain position jumps from ${before} to ${gap}: an event before it is missing`));
+    }
   }
   report(result);
 }

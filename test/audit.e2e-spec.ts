@@ -7,7 +7,7 @@ import type TestAgent from 'supertest/lib/agent';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Client } from 'pg';
 import { SYSTEM_ACTOR } from '@switchboard/core';
-import { AuditWriter } from '@switchboard/audit';
+import { AuditSealer, AuditWriter } from '@switchboard/audit';
 import { createDataSource } from '@switchboard/platform';
 import { adminToken, loginAgent, startTestApi, type TestApi, uniqueName } from './support/test-api';
 import { startTestWorker, type TestWorker } from './support/test-worker';
@@ -177,6 +177,71 @@ describe('audit log: tamper evidence', () => {
     expect(verified.body.checked).toBeGreaterThanOrEqual(10_000);
   }, 120_000);
 
+  it('seals an event whose transaction commits after later ones, and skips the seq of a rolled-back one', async () => {
+    const dataSource = await createDataSource({ url: stack.env.DATABASE_URL, poolSize: 4 }).initialize();
+    const writer = new AuditWriter();
+    const sealer = new AuditSealer(dataSource);
+    try {
+      await sealer.sealAll();
+      const slow = dataSource.createQueryRunner();
+      await slow.connect();
+      await slow.startTransaction();
+      const early = await writer.record(slow.manager, SYSTEM_ACTOR, { action: 'test.slow', outcome: 'succeeded' });
+      await dataSource.transaction(async (manager) => {
+        await writer.record(manager, SYSTEM_ACTOR, { action: 'test.rolled_back', outcome: 'succeeded' });
+        throw new Error('roll back');
+      }).catch(() => undefined);
+      const late = await dataSource.transaction((manager) => writer.record(manager, SYSTEM_ACTOR, { action: 'test.fast', outcome: 'succeeded' }));
+      expect(BigInt(late.seq)).toBe(BigInt(early.seq) + 2n);
+      // The slow transaction still runs: nothing after it may be sealed yet.
+      expect(await sealer.sealAll()).toBe(0);
+      expect(await sealer.pending()).toBe(1);
+      await slow.commitTransaction();
+      await slow.release();
+      await sealer.sealAll(); // or the api's background sealer got there first
+      const links = (await dataSource.query(
+        'SELECT event_seq::text AS seq, chain_seq::text AS position FROM audit_seals WHERE event_seq = ANY($1) ORDER BY chain_seq', [[early.seq, late.seq]],
+      )) as Array<{ seq: string; position: string }>;
+      expect(links.map((link) => link.seq)).toEqual([early.seq, late.seq]);
+      expect(BigInt(links[1].position)).toBe(BigInt(links[0].position) + 1n);
+      expect((await admin.get('/api/v1/audit-events/verify')).body).toMatchObject({ ok: true, pending: 0 });
+    } finally {
+      await dataSource.destroy();
+    }
+  });
+
+  it('refuses to change or delete a link of the chain', async () => {
+    const client = new Client({ connectionString: stack.env.DATABASE_URL });
+    await client.connect();
+    try {
+      await admin.get('/api/v1/audit-events/verify');
+      await expect(client.query("UPDATE audit_seals SET hash = 'x' WHERE chain_seq = 1")).rejects.toThrow(/append-only/);
+      await expect(client.query('DELETE FROM audit_seals WHERE chain_seq = 1')).rejects.toThrow(/append-only/);
+      await expect(client.query('TRUNCATE audit_seals')).rejects.toThrow(/append-only/);
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('reports a deleted tail of the chain against the head row', async () => {
+    await createProject(admin);
+    expect((await admin.get('/api/v1/audit-events/verify')).body.ok).toBe(true);
+    const superuser = new Client({ connectionString: stack.env.DATABASE_URL });
+    await superuser.connect();
+    try {
+      await superuser.query('SET session_replication_role = replica');
+      const [tail] = (await superuser.query('DELETE FROM audit_seals WHERE chain_seq = (SELECT last_chain_seq FROM audit_chain_head) RETURNING *')).rows as Array<Record<string, unknown>>;
+      const result = await admin.get('/api/v1/audit-events/verify');
+      expect(result.body).toMatchObject({ ok: false });
+      expect(result.body.reason).toMatch(/last events are missing/);
+      await superuser.query('INSERT INTO audit_seals (chain_seq, event_seq, prev_hash, hash, sealed_at) VALUES ($1, $2, $3, $4, $5)',
+        [tail.chain_seq, tail.event_seq, tail.prev_hash, tail.hash, tail.sealed_at]);
+      expect((await admin.get('/api/v1/audit-events/verify')).body.ok).toBe(true);
+    } finally {
+      await superuser.end();
+    }
+  });
+
   it('names an edited row, a deleted row, and the offline verifier agrees on an export', async () => {
     await createProject(admin);
     await createProject(admin);
@@ -206,7 +271,11 @@ describe('audit log: tamper evidence', () => {
       expect((await offline(await exportFile())).firstBrokenId).toBe(victim.id);
 
       await superuser.query(`UPDATE audit_events SET actor_name = 'admin' WHERE id = $1`, [victim.id]);
-      const [next] = (await superuser.query('SELECT id FROM audit_events WHERE seq = $1::bigint + 1', [victim.seq])).rows as Array<{ id: string }>;
+      // The event after the victim in the chain (chain order can differ from seq order).
+      const [next] = (await superuser.query(
+        `SELECT e.id FROM audit_seals s JOIN audit_events e ON e.seq = s.event_seq
+         WHERE s.chain_seq = (SELECT chain_seq + 1 FROM audit_seals WHERE event_seq = $1)`, [victim.seq],
+      )).rows as Array<{ id: string }>;
       await superuser.query('DELETE FROM audit_events WHERE id = $1', [victim.id]);
       const deleted = await admin.get('/api/v1/audit-events/verify');
       expect(deleted.body).toMatchObject({ ok: false, firstBrokenId: next.id });
@@ -215,4 +284,5 @@ describe('audit log: tamper evidence', () => {
       await superuser.end();
     }
   });
+
 });

@@ -38,34 +38,54 @@ export function hashEvent(event: ChainedEvent): string {
   return createHash('sha256').update(canonicalJson(event)).digest('hex');
 }
 
+/** A sealed event as verified: its hashed fields, its own hash and its gap-free chain position. */
+export type SealedEvent = ChainedEvent & { hash: string; chainSeq: string };
+
 export interface ChainCheck {
   ok: boolean;
   checked: number;
   firstBrokenId?: string;
   firstBrokenSeq?: string;
   reason?: string;
+  /** Committed events not yet linked into the chain (the sealer runs a moment after commit). */
+  pending?: number;
+}
+
+export interface ChainState {
+  prevHash: string | null;
+  prevChainSeq: bigint | null;
+  checked: number;
 }
 
 /**
- * Verifies a run of consecutive events. `expectedPrevHash` is the hash of the event before the
- * first one (GENESIS_HASH at the start of the log). Names the first event whose link or own hash
- * does not hold, or whose sequence number skips (a deleted row).
+ * Verifies a run of consecutive links in chain order. `expectedPrevHash` is the hash of the event
+ * before the first one (GENESIS_HASH at the start of the log). Names the first event whose link or
+ * own hash does not hold, or whose chain position skips (a deleted event or link).
  */
 export function verifyChain(
-  events: Iterable<ChainedEvent & { hash: string }>,
+  events: Iterable<SealedEvent>,
   expectedPrevHash: string | null,
-  state: { prevHash: string | null; prevSeq: bigint | null; checked: number } = { prevHash: expectedPrevHash, prevSeq: null, checked: 0 },
+  state: ChainState = { prevHash: expectedPrevHash, prevChainSeq: null, checked: 0 },
 ): ChainCheck {
   for (const event of events) {
-    const seq = BigInt(event.seq);
+    const position = BigInt(event.chainSeq);
     const broken = (reason: string): ChainCheck => ({ ok: false, checked: state.checked, firstBrokenId: event.id, firstBrokenSeq: event.seq, reason });
-    if (state.prevSeq !== null && seq !== state.prevSeq + 1n) return broken(`sequence gap before ${event.seq}`);
+    if (state.prevChainSeq !== null && position !== state.prevChainSeq + 1n) return broken(`chain position jumps from ${state.prevChainSeq} to ${position}: an event before it is missing`);
     if (state.prevHash !== null && event.prevHash !== state.prevHash) return broken('previous-hash link does not match');
-    const { hash, ...covered } = event;
-    if (hashEvent(covered) !== hash) return broken('event hash does not match its contents');
-    state.prevHash = hash;
-    state.prevSeq = seq;
+    if (hashEvent(chainedFields(event)) !== event.hash) return broken('event hash does not match its contents');
+    state.prevHash = event.hash;
+    state.prevChainSeq = position;
     state.checked += 1;
   }
   return { ok: true, checked: state.checked };
+}
+
+/** Exactly the fields the hash covers, whatever else the row carries. */
+export function chainedFields(event: ChainedEvent): ChainedEvent {
+  return {
+    seq: event.seq, id: event.id, occurredAt: event.occurredAt, actorType: event.actorType, actorId: event.actorId,
+    actorName: event.actorName, ip: event.ip, userAgent: event.userAgent, tokenId: event.tokenId, requestId: event.requestId,
+    action: event.action, resourceType: event.resourceType, resourceId: event.resourceId, projectId: event.projectId,
+    outcome: event.outcome, reason: event.reason, details: event.details, prevHash: event.prevHash,
+  };
 }

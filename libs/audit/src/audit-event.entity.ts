@@ -1,8 +1,12 @@
-import { Column, Entity, Index, PrimaryColumn, Unique } from 'typeorm';
+import { Column, Entity, Index, PrimaryGeneratedColumn, Unique } from 'typeorm';
 
 export type AuditOutcome = 'allowed' | 'denied' | 'succeeded' | 'failed';
 
-/** One append-only, hash-chained audit event. The database refuses UPDATE and DELETE on this table. */
+/**
+ * One append-only audit event. The database refuses UPDATE and DELETE on this table. Its place in
+ * the hash chain (previous hash, own hash, chain position) is written after commit by the
+ * AuditSealer into audit_seals, so writers never wait for one another.
+ */
 @Entity({ name: 'audit_events' })
 @Unique('audit_events_id_key', ['id'])
 @Index('audit_events_occurred_at_idx', ['occurredAt'])
@@ -13,9 +17,18 @@ export type AuditOutcome = 'allowed' | 'denied' | 'succeeded' | 'failed';
 @Index('audit_events_resource_idx', ['resourceType', 'resourceId', 'seq'])
 @Index('audit_events_project_idx', ['projectId', 'seq'])
 @Index('audit_events_outcome_idx', ['outcome', 'seq'])
+@Index('audit_events_chain_order_idx', ['xid', 'seq'])
 export class AuditEventEntity {
-  @PrimaryColumn({ type: 'bigint' })
+  /** Insertion order, from a sequence: listing and cursors use it. Rolled-back transactions leave gaps. */
+  @PrimaryGeneratedColumn({ type: 'bigint' })
   seq: string;
+
+  /**
+   * The writing transaction's id. The sealer chains events in (xid, seq) order, and only those of
+   * transactions older than every running one, so no event can later appear before the chain's end.
+   */
+  @Column({ type: 'bigint', default: () => 'audit_current_xid()' })
+  xid: string;
 
   @Column({ type: 'uuid' })
   id: string;
@@ -64,10 +77,4 @@ export class AuditEventEntity {
 
   @Column({ type: 'jsonb' })
   details: Record<string, unknown>;
-
-  @Column({ name: 'prev_hash', type: 'text' })
-  prevHash: string;
-
-  @Column({ type: 'text' })
-  hash: string;
 }

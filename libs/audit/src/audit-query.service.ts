@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { GENESIS_HASH, type ChainCheck, type ChainedEvent, verifyChain } from './audit-chain';
+import { GENESIS_HASH, type ChainCheck, type ChainedEvent, type SealedEvent, verifyChain } from './audit-chain';
+import { EVENT_COLUMNS, SEAL_COLUMNS } from './audit-columns';
+import { AuditSealer } from './audit-sealer';
 
 export interface AuditFilter {
   actor?: string;
@@ -16,22 +18,30 @@ export interface AuditFilter {
   projectIds?: string[] | null;
 }
 
-/** A time range as a sequence range: `seq >= from` and `seq < to` (null: unbounded; empty: nothing matches). */
+/**
+ * A time range as a sequence range that holds it (`seq >= from`, `seq < to`; null: unbounded;
+ * empty: nothing matches), plus the exact times, checked on the rows themselves.
+ */
 interface SeqRange {
   from: string | null;
   to: string | null;
   empty: boolean;
+  at?: { from?: Date; to?: Date };
 }
 
-export type AuditEventRow = ChainedEvent & { hash: string };
+/** An event with its link in the chain; the link fields are null for a moment after commit, until sealed. */
+export type AuditEventRow = Omit<ChainedEvent, 'prevHash'> & { chainSeq: string | null; prevHash: string | null; hash: string | null };
 
-const COLUMNS = `seq::text AS "seq", id, to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "occurredAt",
-  actor_type AS "actorType", actor_id AS "actorId", actor_name AS "actorName", ip, user_agent AS "userAgent", token_id AS "tokenId",
-  request_id AS "requestId", action, resource_type AS "resourceType", resource_id AS "resourceId", project_id AS "projectId",
-  outcome, reason, details, prev_hash AS "prevHash", hash`;
+const COLUMNS = `${EVENT_COLUMNS}, ${SEAL_COLUMNS}`;
+const FROM = 'audit_events e LEFT JOIN audit_seals s ON s.event_seq = e.seq';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const BATCH = 1000;
+/**
+ * seq and occurred_at are both taken in the event's INSERT, so they can disagree only by how long
+ * one statement is paused between the two; a time bound widened by this much holds every event.
+ */
+const SLACK_MS = 2_000;
 
 /**
  * Reading the audit log for auditors: filtered pages newest first (keyset on seq, so a deep page
@@ -39,12 +49,15 @@ const BATCH = 1000;
  */
 @Injectable()
 export class AuditQueryService {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly sealer: AuditSealer,
+  ) {}
 
   /**
-   * Events are stamped in sequence order (AuditWriter), so a time range is a seq range found with
-   * two probes of the occurred_at index; filtering by seq then lets every other index serve the
-   * page instead of walking the primary key past millions of newer events.
+   * seq follows the database clock (AuditWriter), so a time range is, give or take SLACK_MS, a
+   * seq range found with two probes of the occurred_at index; filtering by seq then lets every
+   * other index serve the page instead of walking the primary key past millions of newer events.
    */
   private async seqRange(from: Date | undefined, to: Date | undefined): Promise<SeqRange> {
     const first = async (at: Date): Promise<string | null> => {
@@ -53,10 +66,10 @@ export class AuditQueryService {
       )) as Array<{ seq: string }>;
       return rows[0]?.seq ?? null;
     };
-    const lower = from ? await first(from) : null;
+    const lower = from ? await first(new Date(from.getTime() - SLACK_MS)) : null;
     if (from && lower === null) return { from: null, to: null, empty: true };
-    const upper = to ? await first(to) : null;
-    return { from: lower, to: upper, empty: false };
+    const upper = to ? await first(new Date(to.getTime() + SLACK_MS)) : null;
+    return { from: lower, to: upper, empty: false, at: { from, to } };
   }
 
   private where(filter: AuditFilter, params: unknown[], range: SeqRange = { from: null, to: null, empty: false }): string {
@@ -79,8 +92,10 @@ export class AuditQueryService {
     if (filter.project) add('project_id = ?', filter.project);
     if (filter.outcome) add('outcome = ?', filter.outcome);
     if (range.empty) clauses.push('FALSE');
-    if (range.from) add('seq >= ?', range.from);
-    if (range.to) add('seq < ?', range.to);
+    if (range.from) add('e.seq >= ?', range.from);
+    if (range.to) add('e.seq < ?', range.to);
+    if (range.at?.from) add('e.occurred_at >= ?', range.at.from);
+    if (range.at?.to) add('e.occurred_at < ?', range.at.to);
     if (filter.projectIds) add('project_id = ANY(?)', filter.projectIds);
     return clauses.length > 0 ? clauses.join(' AND ') : 'TRUE';
   }
@@ -91,20 +106,24 @@ export class AuditQueryService {
     let where = this.where(filter, params, await this.seqRange(filter.from, filter.to));
     if (beforeSeq) {
       params.push(beforeSeq);
-      where += ` AND seq < $${params.length}`;
+      where += ` AND e.seq < $${params.length}`;
     }
     params.push(limit);
-    return this.dataSource.query(`SELECT ${COLUMNS} FROM audit_events WHERE ${where} ORDER BY audit_events.seq DESC LIMIT $${params.length}`, params);
+    return this.dataSource.query(`SELECT ${COLUMNS} FROM ${FROM} WHERE ${where} ORDER BY e.seq DESC LIMIT $${params.length}`, params);
   }
 
   async get(id: string): Promise<AuditEventRow | null> {
     if (!UUID.test(id)) return null;
-    const rows: AuditEventRow[] = await this.dataSource.query(`SELECT ${COLUMNS} FROM audit_events WHERE id = $1`, [id]);
+    const rows: AuditEventRow[] = await this.dataSource.query(`SELECT ${COLUMNS} FROM ${FROM} WHERE e.id = $1`, [id]);
     return rows[0] ?? null;
   }
 
-  /** Oldest first, in batches, for export: memory stays constant however many events match. */
+  /**
+   * Oldest first, in batches, for export: memory stays constant however many events match.
+   * Everything committed is sealed first, so an export verifies offline as one chain.
+   */
   async *stream(filter: AuditFilter): AsyncGenerator<AuditEventRow[]> {
+    await this.sealer.sealAll();
     const range = await this.seqRange(filter.from, filter.to);
     if (range.empty) return;
     let after = range.from ? (BigInt(range.from) - 1n).toString() : '0';
@@ -113,7 +132,7 @@ export class AuditQueryService {
       const where = this.where(filter, params, range);
       params.push(after, BATCH);
       const rows: AuditEventRow[] = await this.dataSource.query(
-        `SELECT ${COLUMNS} FROM audit_events WHERE ${where} AND seq > $${params.length - 1} ORDER BY audit_events.seq ASC LIMIT $${params.length}`,
+        `SELECT ${COLUMNS} FROM ${FROM} WHERE ${where} AND e.seq > $${params.length - 1} ORDER BY e.seq ASC LIMIT $${params.length}`,
         params,
       );
       if (rows.length === 0) return;
@@ -124,38 +143,73 @@ export class AuditQueryService {
   }
 
   /**
-   * Recomputes the chain over a time range (everything by default) and names the first event
-   * whose hash, link to its predecessor or sequence number does not hold.
+   * Seals what has committed, then recomputes the chain over a time range (everything by default)
+   * and names the first event whose hash, link to its predecessor or chain position does not hold.
+   * A full check also compares the chain's end with the head row, which catches a deleted tail.
    */
   async verify(range: { from?: Date; to?: Date }): Promise<ChainCheck> {
-    const seqs = await this.seqRange(range.from, range.to);
-    if (seqs.empty) return { ok: true, checked: 0 };
-    const bounds: Array<{ first: string | null; last: string | null }> = await this.dataSource.query(
-      `SELECT (SELECT seq FROM audit_events WHERE seq >= COALESCE($1::bigint, 0) ORDER BY seq LIMIT 1)::text AS first,
-              (SELECT seq FROM audit_events WHERE $2::bigint IS NULL OR seq < $2::bigint ORDER BY seq DESC LIMIT 1)::text AS last`,
-      [seqs.from, seqs.to],
-    );
-    const { first, last } = bounds[0];
-    if (!first || !last) return { ok: true, checked: 0 };
-    const previous: Array<{ hash: string }> = await this.dataSource.query('SELECT hash FROM audit_events WHERE seq = $1::bigint - 1', [first]);
-    if (first !== '1' && previous.length === 0) {
-      // The event before the range (or the log's first events) is gone: that is a break too.
-      const [row] = (await this.dataSource.query('SELECT id FROM audit_events WHERE seq = $1', [first])) as Array<{ id: string }>;
-      return { ok: false, checked: 0, firstBrokenId: row.id, firstBrokenSeq: first, reason: `the event before ${first} is missing` };
+    await this.sealer.sealAll();
+    const [head] = (await this.dataSource.query('SELECT last_chain_seq::text AS position, last_hash AS hash FROM audit_chain_head WHERE id = 1')) as Array<{ position: string; hash: string }>;
+    const pending = await this.sealer.pending();
+    const bounds = await this.chainBounds(range, BigInt(head.position));
+    if (!bounds) return { ok: true, checked: 0, pending };
+    const { first, last } = bounds;
+    let expected = GENESIS_HASH;
+    if (first > 1n) {
+      const previous = (await this.dataSource.query('SELECT hash FROM audit_seals WHERE chain_seq = $1', [(first - 1n).toString()])) as Array<{ hash: string }>;
+      if (previous.length === 0) {
+        const [row] = await this.linksAfter(first - 1n, last, 1);
+        return { ok: false, checked: 0, firstBrokenId: row?.id, firstBrokenSeq: row?.seq, reason: `the link before chain position ${first} is missing`, pending };
+      }
+      expected = previous[0].hash;
     }
-    const expected = first === '1' ? GENESIS_HASH : previous[0].hash;
-    const state = { prevHash: expected, prevSeq: BigInt(first) - 1n, checked: 0 };
-    let after = (BigInt(first) - 1n).toString();
+    const state = { prevHash: expected, prevChainSeq: first - 1n, checked: 0 };
+    let after = first - 1n;
+    let lastSeen: SealedEvent | null = null;
     for (;;) {
-      const rows: AuditEventRow[] = await this.dataSource.query(
-        `SELECT ${COLUMNS} FROM audit_events WHERE seq > $1 AND seq <= $2 ORDER BY audit_events.seq ASC LIMIT ${BATCH}`,
-        [after, last],
-      );
+      const rows = await this.linksAfter(after, last, BATCH);
       if (rows.length === 0) break;
       const result = verifyChain(rows, expected, state);
-      if (!result.ok) return result;
-      after = rows[rows.length - 1].seq;
+      if (!result.ok) return { ...result, pending };
+      lastSeen = rows[rows.length - 1];
+      after = BigInt(lastSeen.chainSeq);
     }
-    return { ok: true, checked: state.checked };
+    const whole = !range.to;
+    if (whole && (after !== last || (lastSeen && lastSeen.hash !== head.hash))) {
+      return {
+        ok: false, checked: state.checked, firstBrokenId: lastSeen?.id, firstBrokenSeq: lastSeen?.seq, pending,
+        reason: `the chain ends at position ${after} but its head records position ${last}: the last events are missing`,
+      };
+    }
+    return { ok: true, checked: state.checked, pending };
+  }
+
+  /** The chain positions covering a time range; null when it holds nothing. */
+  private async chainBounds(range: { from?: Date; to?: Date }, end: bigint): Promise<{ first: bigint; last: bigint } | null> {
+    let first = 1n;
+    let last = end;
+    if (range.from || range.to) {
+      const seqs = await this.seqRange(range.from, range.to);
+      if (seqs.empty) return null;
+      const position = async (sql: string, seq: string): Promise<bigint | null> => {
+        const rows = (await this.dataSource.query(sql, [seq])) as Array<{ position: string }>;
+        return rows[0] ? BigInt(rows[0].position) : null;
+      };
+      if (seqs.from) first = (await position('SELECT chain_seq::text AS position FROM audit_seals WHERE event_seq >= $1 ORDER BY event_seq LIMIT 1', seqs.from)) ?? end + 1n;
+      if (seqs.to) last = (await position('SELECT chain_seq::text AS position FROM audit_seals WHERE event_seq < $1 ORDER BY event_seq DESC LIMIT 1', seqs.to)) ?? 0n;
+    }
+    return first <= last ? { first, last } : null;
+  }
+
+  /**
+   * Links in chain order with their events. A link whose event is gone drops out of the join, so
+   * the next one's position jumps and verifyChain names it.
+   */
+  private async linksAfter(after: bigint, last: bigint, limit: number): Promise<SealedEvent[]> {
+    return this.dataSource.query(
+      `SELECT ${COLUMNS} FROM audit_seals s JOIN audit_events e ON e.seq = s.event_seq
+       WHERE s.chain_seq > $1 AND s.chain_seq <= $2 ORDER BY s.chain_seq LIMIT $3`,
+      [after.toString(), last.toString(), limit],
+    );
   }
 }

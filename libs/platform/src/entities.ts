@@ -1,4 +1,4 @@
-import { AuditChainHeadEntity, AuditEventEntity } from '@switchboard/audit';
+import { AuditChainHeadEntity, AuditEventEntity, AuditSealEntity } from '@switchboard/audit';
 import { RoleBindingEntity, RoleEntity } from '@switchboard/access';
 import { ApiTokenEntity, SessionEntity, TeamEntity, TeamMemberEntity, UserEntity } from '@switchboard/identity';
 import { ProcedureEntity, ProcedureVersionEntity, ProjectEntity } from '@switchboard/procedures';
@@ -10,7 +10,7 @@ import { SystemSettingEntity } from './system-setting.entity';
 export const ENTITIES = [
   UserEntity, TeamEntity, TeamMemberEntity, SessionEntity, ApiTokenEntity,
   RoleEntity, RoleBindingEntity,
-  AuditEventEntity, AuditChainHeadEntity,
+  AuditEventEntity, AuditChainHeadEntity, AuditSealEntity,
   ProjectEntity, ProcedureEntity, ProcedureVersionEntity,
   ExecutionEntity, ExecutionLogEntity, WorkerEntity, ExecutionApprovalEntity,
   NotificationChannelEntity, NotificationDeliveryEntity,

@@ -25,7 +25,7 @@ const verifySchema = z.object({ from: filterSchema.shape.from, to: filterSchema.
 
 const CSV_COLUMNS: Array<keyof AuditEventRow> = [
   'seq', 'id', 'occurredAt', 'actorType', 'actorId', 'actorName', 'ip', 'userAgent', 'tokenId', 'requestId', 'action',
-  'resourceType', 'resourceId', 'projectId', 'outcome', 'reason', 'details', 'prevHash', 'hash',
+  'resourceType', 'resourceId', 'projectId', 'outcome', 'reason', 'details', 'chainSeq', 'prevHash', 'hash',
 ];
 
 /** Values are quoted; formula-looking cells are prefixed so spreadsheets never evaluate them. */
