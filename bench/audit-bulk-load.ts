@@ -70,7 +70,14 @@ export async function bulkLoadAuditEvents(url: string, options: BulkLoadOptions)
     for (const [name, value] of Object.entries(LOAD_SETTINGS)) await admin.query(`ALTER SYSTEM SET ${name} = '${value}'`);
     await admin.query('SELECT pg_reload_conf()');
 
-    const [head] = (await admin.query('SELECT last_seq::text AS seq, last_hash AS hash FROM audit_chain_head WHERE id = 1')).rows as Array<{ seq: string; hash: string }>;
+    const [head] = (await admin.query(
+      'SELECT last_seq::text AS seq, last_chain_seq::text AS position, last_hash AS hash FROM audit_chain_head WHERE id = 1',
+    )).rows as Array<{ seq: string; position: string; hash: string }>;
+    // Everything the seed wrote must be sealed first: the loaded events continue its chain.
+    const [pending] = (await admin.query(
+      'SELECT count(*)::int AS n FROM audit_events e, audit_chain_head h WHERE (e.xid, e.seq) > (h.last_xid, h.last_seq)',
+    )).rows as Array<{ n: number }>;
+    if (pending.n > 0) throw new Error(`${pending.n} audit events are not sealed yet; seal them before loading`);
     const firstSeq = BigInt(head.seq) + 1n;
     const lastSeq = firstSeq + BigInt(options.events) - 1n;
     const chained = Math.min(options.chained, options.events);
@@ -105,26 +112,34 @@ export async function bulkLoadAuditEvents(url: string, options: BulkLoadOptions)
       const client = await connect(url, 'audit-bench-load-chain');
       try {
         let prevHash = head.hash;
+        let position = BigInt(head.position);
         for (let lo = firstSeq; lo < firstSeq + BigInt(chained); lo += BigInt(CHAIN_BATCH)) {
           const hi = lo + BigInt(CHAIN_BATCH) - 1n < firstSeq + BigInt(chained) - 1n ? lo + BigInt(CHAIN_BATCH) - 1n : firstSeq + BigInt(chained) - 1n;
           const rows = (await client.query(`SELECT ${CHAINED_COLUMNS} FROM (${GENERATOR_SQL}) AS generated ORDER BY generated.seq`, base(lo, hi))).rows as Array<Omit<ChainedEvent, 'prevHash'>>;
-          const columns: unknown[][] = Array.from({ length: 19 }, () => []);
+          const columns: unknown[][] = Array.from({ length: 18 }, () => []);
+          const seals: unknown[][] = Array.from({ length: 4 }, () => []);
           for (const row of rows) {
             const event: ChainedEvent = { ...row, prevHash };
             const hash = hashEvent(event);
             const values = [
               event.seq, event.id, event.occurredAt, event.actorType, event.actorId, event.actorName, event.ip, event.userAgent, event.tokenId,
               event.requestId, event.action, event.resourceType, event.resourceId, event.projectId, event.outcome, event.reason,
-              JSON.stringify(event.details), event.prevHash, hash,
+              JSON.stringify(event.details), '0',
             ];
             values.forEach((value, i) => columns[i].push(value));
+            position += 1n;
+            [position.toString(), event.seq, prevHash, hash].forEach((value, i) => seals[i].push(value));
             prevHash = hash;
           }
           await client.query(
             `INSERT INTO audit_events (${INSERT_COLUMNS})
              SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::timestamptz[], $4::text[], $5::uuid[], $6::text[], $7::text[], $8::text[], $9::uuid[],
-               $10::text[], $11::text[], $12::text[], $13::text[], $14::uuid[], $15::text[], $16::text[], $17::jsonb[], $18::text[], $19::text[])`,
+               $10::text[], $11::text[], $12::text[], $13::text[], $14::uuid[], $15::text[], $16::text[], $17::jsonb[], $18::bigint[])`,
             columns,
+          );
+          await client.query(
+            `INSERT INTO audit_seals (chain_seq, event_seq, prev_hash, hash) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[])`,
+            seals,
           );
           progress(rows.length);
         }
@@ -143,6 +158,13 @@ export async function bulkLoadAuditEvents(url: string, options: BulkLoadOptions)
       try {
         for (let chunk = chunks.shift(); chunk; chunk = chunks.shift()) {
           await client.query(`INSERT INTO audit_events (${INSERT_COLUMNS}) ${GENERATOR_SQL}`, base(chunk[0], chunk[1]));
+          // Filler links, so every event has its seal as in production (the page queries join them).
+          await client.query(
+            `INSERT INTO audit_seals (chain_seq, event_seq, prev_hash, hash)
+             SELECT $3::bigint + (seq - $1::bigint), seq, repeat(md5('hash:' || (seq - 1)), 2), repeat(md5('hash:' || seq), 2)
+               FROM generate_series($1::bigint, $2::bigint) AS seq`,
+            [chunk[0].toString(), chunk[1].toString(), (BigInt(head.position) + 1n + (chunk[0] - firstSeq)).toString()],
+          );
           progress(Number(chunk[1] - chunk[0] + 1n));
         }
       } finally {
@@ -163,7 +185,16 @@ export async function bulkLoadAuditEvents(url: string, options: BulkLoadOptions)
     }
     options.log(`indexes rebuilt in ${(Object.values(indexMs).reduce((a, b) => a + b, 0) / 1000).toFixed(1)} s; VACUUM ANALYZE`);
 
-    await admin.query(`UPDATE audit_chain_head SET last_seq = $1, last_hash = (SELECT hash FROM audit_events WHERE seq = $1) WHERE id = 1`, [lastSeq.toString()]);
+    await admin.query(
+      // The loaded events carry xid 0; the head's (xid, seq) key must stay the largest sealed one
+      // (the seed's events have real transaction ids), or the sealer would take them again.
+      `UPDATE audit_chain_head SET last_seq = CASE WHEN last_xid = 0 THEN $1 ELSE last_seq END, last_chain_seq = $2,
+         last_hash = (SELECT hash FROM audit_seals WHERE chain_seq = $2) WHERE id = 1`,
+      [lastSeq.toString(), (BigInt(head.position) + BigInt(options.events)).toString()],
+    );
+    // New events (the insert benchmark, the api's own) take seqs after the loaded ones.
+    await admin.query(`SELECT setval('audit_events_seq_seq', $1::bigint)`, [lastSeq.toString()]);
+    await admin.query('VACUUM (ANALYZE) audit_seals');
     const vacuumStarted = Date.now();
     await admin.query('VACUUM (ANALYZE) audit_events');
     const vacuumAnalyzeMs = Date.now() - vacuumStarted;

@@ -246,9 +246,8 @@ SELECT seq,
     WHEN action = 'token.used' OR action LIKE 'auth.%' THEN '{}'::jsonb
     ELSE jsonb_build_object('after', jsonb_build_object('name', 'item-' || h4, 'description', 'changed by the benchmark generator'))
   END AS details,
-  repeat(md5('hash:' || (seq - 1)), 2) AS prev_hash,
-  repeat(md5('hash:' || seq), 2) AS hash
+  0::bigint AS xid
 FROM f`;
 
 export const INSERT_COLUMNS = `seq, id, occurred_at, actor_type, actor_id, actor_name, ip, user_agent, token_id, request_id, action, resource_type,
-  resource_id, project_id, outcome, reason, details, prev_hash, hash`;
+  resource_id, project_id, outcome, reason, details, xid`;

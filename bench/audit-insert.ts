@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Actor } from '@switchboard/core';
-import { type AuditRecord, AuditWriter, type ChainedEvent, hashEvent } from '@switchboard/audit';
+import { type AuditRecord, AuditSealer, AuditWriter, type ChainedEvent, hashEvent } from '@switchboard/audit';
 import { createDataSource } from '@switchboard/platform';
 import { benchUuid } from './audit-dataset';
 import { elapsedMs, type LatencySummary, summarize } from './audit-stats';
@@ -31,8 +31,7 @@ export interface InsertResult {
     addedP50: number;
     addedP99: number;
     addedMean: number;
-    /** The writer's statements: waiting for and taking the chain head lock (SELECT … FOR UPDATE), then INSERT + head UPDATE. */
-    headLock: LatencySummary;
+    /** The writer's one statement: INSERT … RETURNING seq (the chain is sealed after commit). */
     insertStatement: LatencySummary;
     /** COMMIT (WAL flush) of the transaction without and with the event. */
     commitBaseline: LatencySummary;
@@ -41,13 +40,28 @@ export interface InsertResult {
   concurrent: {
     writers: number;
     baseline: ModeResult;
-    audited: ModeResult & { headLock: LatencySummary };
+    audited: ModeResult;
     addedP50: number;
     addedP99: number;
+  };
+  /**
+   * The sealer running in the background (as in every api and worker process) while the
+   * concurrent writers ran: events still unsealed when they stopped, and how fast they drained.
+   */
+  sealing: {
+    intervalMs: number;
+    pendingAfterRun: number;
+    drained: number;
+    drainMs: number;
+    eventsPerSecond: number;
+    /** Seconds from commit to seal (sealed_at − occurred_at) of the events the concurrent run wrote. */
+    lag: LatencySummary;
   };
 }
 
 const BENCH_TABLE = 'bench_audit_counters';
+/** The product's default SWITCHBOARD_AUDIT_SEAL_INTERVAL_MS. */
+const SEAL_INTERVAL_MS = 200;
 
 /** A request as the api records it: a run queued by a CI token. */
 function actorFor(writer: number): Actor {
@@ -67,7 +81,7 @@ function recordFor(): AuditRecord {
   };
 }
 
-/** Times the writer's two statements (head lock; insert + head update) without changing what it runs. */
+/** Times the writer's statement without changing what it runs. */
 function timingManager(manager: EntityManager, phases: Phases): EntityManager {
   return new Proxy(manager, {
     get(target, property, receiver) {
@@ -75,7 +89,7 @@ function timingManager(manager: EntityManager, phases: Phases): EntityManager {
       return async (sql: string, parameters?: unknown[]) => {
         const started = process.hrtime.bigint();
         const result: unknown = await target.query(sql, parameters);
-        (sql.includes('FOR UPDATE') ? phases.lock : phases.insert).push(elapsedMs(started));
+        phases.insert.push(elapsedMs(started));
         return result;
       };
     },
@@ -83,12 +97,11 @@ function timingManager(manager: EntityManager, phases: Phases): EntityManager {
 }
 
 interface Phases {
-  lock: number[];
   insert: number[];
   commit: number[];
 }
 
-const newPhases = (): Phases => ({ lock: [], insert: [], commit: [] });
+const newPhases = (): Phases => ({ insert: [], commit: [] });
 
 function hashMicros(): number {
   const event: ChainedEvent = {
@@ -107,12 +120,13 @@ function hashMicros(): number {
 /**
  * What AuditWriter.record adds to the transaction it joins, on the loaded table with durable
  * commits: the same one-row UPDATE transaction with and without the audit event, sequentially
- * (interleaved, so drift hits both alike) and from several concurrent writers, whose audited
- * transactions queue on the chain head row from the lock until their commit is on disk.
+ * (interleaved, so drift hits both alike) and from several concurrent writers, with the sealer
+ * linking their events into the chain in the background as every api and worker process does.
  */
 export async function measureInsertOverhead(url: string, options: InsertOptions): Promise<InsertResult> {
   const dataSource: DataSource = await createDataSource({ url, poolSize: options.writers + 1, applicationName: 'audit-bench-insert' }).initialize();
   const writer = new AuditWriter();
+  const sealer = new AuditSealer(dataSource);
   try {
     await dataSource.query(`CREATE TABLE IF NOT EXISTS ${BENCH_TABLE} (id int PRIMARY KEY, n bigint NOT NULL)`);
     await dataSource.query(`INSERT INTO ${BENCH_TABLE} SELECT g, 0 FROM generate_series(0, $1) g ON CONFLICT DO NOTHING`, [options.writers]);
@@ -146,7 +160,8 @@ export async function measureInsertOverhead(url: string, options: InsertOptions)
     const seqBaseline = summarize(sequential.baseline);
     const seqAudited = summarize(sequential.audited);
 
-    const concurrentRun = async (audited: boolean, durationMs: number): Promise<ModeResult & { headLock: LatencySummary }> => {
+    await sealer.sealAll();
+    const concurrentRun = async (audited: boolean, durationMs: number): Promise<ModeResult> => {
       const latencies: number[] = [];
       const phases = newPhases();
       const deadline = Date.now() + durationMs;
@@ -157,12 +172,23 @@ export async function measureInsertOverhead(url: string, options: InsertOptions)
         }),
       );
       const seconds = elapsedMs(started) / 1000;
-      return { transactions: latencies.length, perSecond: Math.round(latencies.length / seconds), latency: summarize(latencies), headLock: summarize(phases.lock) };
+      return { transactions: latencies.length, perSecond: Math.round(latencies.length / seconds), latency: summarize(latencies) };
     };
     options.log(`insert overhead: ${options.writers} concurrent writers, ${options.concurrentMs / 1000} s without and ${options.concurrentMs / 1000} s with the audit event`);
     await concurrentRun(false, 1_000); // opens the pool's connections
-    const { headLock: _unused, ...baseline } = await concurrentRun(false, options.concurrentMs);
+    const baseline = await concurrentRun(false, options.concurrentMs);
+    const [{ seq: fromSeq }] = (await dataSource.query(`SELECT last_value::text AS seq FROM audit_events_seq_seq`)) as Array<{ seq: string }>;
+    sealer.start(SEAL_INTERVAL_MS);
     const audited = await concurrentRun(true, options.concurrentMs);
+    await sealer.stop();
+    const pendingAfterRun = await sealer.pending();
+    const drainStarted = process.hrtime.bigint();
+    const drained = await sealer.sealAll();
+    const drainMs = elapsedMs(drainStarted);
+    const lags = (await dataSource.query(
+      `SELECT extract(epoch FROM s.sealed_at - e.occurred_at) * 1000 AS ms FROM audit_events e JOIN audit_seals s ON s.event_seq = e.seq WHERE e.seq > $1`,
+      [fromSeq],
+    )) as Array<{ ms: string }>;
     return {
       hashMicros: micros,
       sequential: {
@@ -171,7 +197,6 @@ export async function measureInsertOverhead(url: string, options: InsertOptions)
         addedP50: Math.round((seqAudited.p50 - seqBaseline.p50) * 1000) / 1000,
         addedP99: Math.round((seqAudited.p99 - seqBaseline.p99) * 1000) / 1000,
         addedMean: Math.round((seqAudited.mean - seqBaseline.mean) * 1000) / 1000,
-        headLock: summarize(sequential.auditedPhases.lock),
         insertStatement: summarize(sequential.auditedPhases.insert),
         commitBaseline: summarize(sequential.baselinePhases.commit),
         commitAudited: summarize(sequential.auditedPhases.commit),
@@ -182,6 +207,14 @@ export async function measureInsertOverhead(url: string, options: InsertOptions)
         audited,
         addedP50: Math.round((audited.latency.p50 - baseline.latency.p50) * 100) / 100,
         addedP99: Math.round((audited.latency.p99 - baseline.latency.p99) * 100) / 100,
+      },
+      sealing: {
+        intervalMs: SEAL_INTERVAL_MS,
+        pendingAfterRun,
+        drained,
+        drainMs: Math.round(drainMs),
+        eventsPerSecond: drained > 0 ? Math.round(drained / (drainMs / 1000)) : 0,
+        lag: summarize(lags.map((row) => Number(row.ms))),
       },
     };
   } finally {

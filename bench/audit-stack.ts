@@ -4,6 +4,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '@switchboard/core';
+import { AuditSealer } from '@switchboard/audit';
 import { createDataSource, runMigrations, seedEssentials } from '@switchboard/platform';
 import { type PostgresHandle, type RedisHandle, startPostgres, startRedis } from '../scripts/local-stack';
 import type { Teardown } from './teardown';
@@ -78,6 +79,8 @@ export async function startAuditBenchStack(teardown: Teardown, log: (line: strin
   try {
     await runMigrations(dataSource);
     await seedEssentials(dataSource, config);
+    // The bulk load continues the chain from its head: the seed's events must be in it.
+    await new AuditSealer(dataSource).sealAll();
   } finally {
     await dataSource.destroy();
   }

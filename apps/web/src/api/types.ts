@@ -244,13 +244,16 @@ export interface AuditEvent {
   outcome: AuditOutcome;
   reason: string | null;
   details: Record<string, unknown> | null;
-  prevHash: string;
-  hash: string;
+  /** The event's link in the hash chain; null for a moment after commit, until it is sealed. */
+  chainSeq: string | null;
+  prevHash: string | null;
+  hash: string | null;
 }
 
 export interface ChainCheck {
   ok: boolean;
   checked: number;
+  pending?: number;
   firstBrokenId?: string;
 }
 

@@ -60,8 +60,9 @@ function EventDetail({ event, projectName }: { event: AuditEvent; projectName: s
     ['Token', event.tokenId ?? '—'],
     ['Request id', event.requestId ?? '—'],
     ['Sequence', event.seq],
-    ['Hash', <Text key="h" span ff="monospace" fz="xs" style={{ overflowWrap: 'anywhere' }}>{event.hash}</Text>],
-    ['Previous hash', <Text key="p" span ff="monospace" fz="xs" style={{ overflowWrap: 'anywhere' }}>{event.prevHash}</Text>],
+    ['Chain position', event.chainSeq ?? 'not sealed yet (the sealer links events a moment after they commit)'],
+    ['Hash', <Text key="h" span ff="monospace" fz="xs" style={{ overflowWrap: 'anywhere' }}>{event.hash ?? '—'}</Text>],
+    ['Previous hash', <Text key="p" span ff="monospace" fz="xs" style={{ overflowWrap: 'anywhere' }}>{event.prevHash ?? '—'}</Text>],
   ];
   return (
     <Stack gap="md">
