@@ -73,7 +73,7 @@ export async function bulkLoadAuditEvents(url: string, options: BulkLoadOptions)
     const [head] = (await admin.query(
       'SELECT last_seq::text AS seq, last_chain_seq::text AS position, last_hash AS hash FROM audit_chain_head WHERE id = 1',
     )).rows as Array<{ seq: string; position: string; hash: string }>;
-    // Everything the seed wrote must be sealed first: the loaded events continue its chain.
+    // Anything already written must be sealed first: the loaded events continue its chain.
     const [pending] = (await admin.query(
       'SELECT count(*)::int AS n FROM audit_events e, audit_chain_head h WHERE (e.xid, e.seq) > (h.last_xid, h.last_seq)',
     )).rows as Array<{ n: number }>;

@@ -1,6 +1,6 @@
 import type { Client } from 'pg';
 import type { AuditApiClient } from './audit-api';
-import { auditFilterOf, cursorFor, exportBatchSql, pageSql, queryString } from './audit-query-cases';
+import { auditFilterOf, cursorFor, pageSql, queryString } from './audit-query-cases';
 import { explain, type FilterResult, PAGE_LIMIT, type PlanCapture, type SampleBudget, timePage } from './audit-query-latency';
 import { elapsedMs, type LatencySummary, summarize } from './audit-stats';
 
@@ -144,7 +144,7 @@ export async function tryFixes(context: FixContext): Promise<FixTrial[]> {
   const missed = (result: FilterResult): Array<'first' | 'deep'> =>
     (['first', 'deep'] as const).filter((p) => context.plans.some((plan) => plan.filter === result.name && plan.position === p && plan.executionMs >= SQL_BOUND_MS));
   const pageOf = async (result: FilterResult, position: 'first' | 'deep') =>
-    pageSql(auditFilterOf(result.query), PAGE_LIMIT + 1, position === 'deep' ? result.deep!.cursorSeq : null);
+    pageSql(pg, auditFilterOf(result.query), PAGE_LIMIT + 1, position === 'deep' ? result.deep!.cursorSeq : null);
 
   const trial = async (fix: string, filter: string, position: FixTrial['position'], before: Runner, after: Runner): Promise<FixTrial> => {
     const sameRows = sameAnswer(await before.run(pg), await after.run(pg));
@@ -201,20 +201,5 @@ export async function tryFixes(context: FixContext): Promise<FixTrial[]> {
   const nameMisses = results.filter((r) => r.query.actor && !/^[0-9a-f-]{36}$/i.test(r.query.actor) && missed(r).length > 0);
   await indexTrials('index (actor_name, seq)', FIX_DDL.actorName, nameMisses, true);
 
-  // The export's first batch scans the primary key from seq 0 up to the start of the range.
-  const firstBatch = await exportBatchSql(auditFilterOf(context.exportQuery));
-  trials.push(await trial('time range as seq range (rewrite)', context.exportLabel, 'export first batch', plainSql(firstBatch), withSeqBounds(firstBatch)));
-  // verify's bounds: min/max(seq) over a time range, each found by walking the primary key.
-  const to = new Date(context.verifyTo);
-  const verifyBounds = plainSql({
-    sql: `SELECT min(seq)::text AS first, max(seq)::text AS last FROM audit_events WHERE ($1::timestamptz IS NULL OR occurred_at >= $1) AND ($2::timestamptz IS NULL OR occurred_at < $2)`,
-    params: [null, to],
-  });
-  const probedBounds = plainSql({
-    sql: `SELECT (SELECT seq FROM audit_events WHERE ($1::timestamptz IS NULL OR occurred_at >= $1) ORDER BY occurred_at, seq LIMIT 1)::text AS first,
-                 (SELECT seq FROM audit_events WHERE occurred_at < $2 ORDER BY occurred_at DESC, seq DESC LIMIT 1)::text AS last`,
-    params: [null, to],
-  });
-  trials.push(await trial('time range as seq range (rewrite)', `verify to=${context.verifyTo}`, 'verify bounds', verifyBounds, probedBounds));
   return trials;
 }

@@ -65,21 +65,29 @@ export function cursorFor(seq: string): string {
   return Buffer.from(JSON.stringify(seq)).toString('base64url');
 }
 
-/** The exact SQL and parameters AuditQueryService runs for a page, captured without running it. */
-export async function pageSql(filter: AuditFilter, limit: number, beforeSeq: string | null): Promise<{ sql: string; params: unknown[] }> {
-  let captured: { sql: string; params: unknown[] } | null = null;
-  const recorder = { query: async (sql: string, params: unknown[]) => ((captured = { sql, params }), []) } as unknown as DataSource;
-  await new AuditQueryService(recorder, NO_SEALING).page(filter, limit, beforeSeq);
-  if (!captured) throw new Error('AuditQueryService.page ran no query');
-  return captured;
+/** Something that runs SQL: a pg Client (rows in `.rows`) or a TypeORM DataSource (rows). */
+interface Database {
+  query(sql: string, params?: unknown[]): Promise<unknown>;
 }
 
-/** The SQL of the first export batch (and of every later one, with `after` moved on). */
-export async function exportBatchSql(filter: AuditFilter): Promise<{ sql: string; params: unknown[] }> {
+/**
+ * The exact SQL and parameters AuditQueryService runs for a page, captured without running it.
+ * Its time-range probes (which turn from/to into seq bounds) do run, on `db`.
+ */
+export async function pageSql(db: Database, filter: AuditFilter, limit: number, beforeSeq: string | null): Promise<{ sql: string; params: unknown[] }> {
   let captured: { sql: string; params: unknown[] } | null = null;
-  const recorder = { query: async (sql: string, params: unknown[]) => ((captured = { sql, params }), []) } as unknown as DataSource;
-  for await (const _batch of new AuditQueryService(recorder, NO_SEALING).stream(filter)) break;
-  if (!captured) throw new Error('AuditQueryService.stream ran no query');
+  const recorder = {
+    query: async (sql: string, params: unknown[]) => {
+      if (/ORDER BY occurred_at, seq LIMIT 1/.test(sql)) {
+        const result = await db.query(sql, params);
+        return Array.isArray(result) ? result : (result as { rows: unknown[] }).rows;
+      }
+      captured = { sql, params };
+      return [];
+    },
+  } as unknown as DataSource;
+  await new AuditQueryService(recorder, NO_SEALING).page(filter, limit, beforeSeq);
+  if (!captured) throw new Error('AuditQueryService.page ran no query');
   return captured;
 }
 
@@ -98,12 +106,12 @@ export async function matchCounts(dataSource: DataSource, filters: AuditFilter[]
   const params: unknown[] = [];
   const counts: string[] = [];
   for (const filter of filters) {
-    const { sql, params: own } = await pageSql(filter, 1, null);
+    const { sql, params: own } = await pageSql(dataSource, filter, 1, null);
     const where = sql.slice(sql.indexOf(' WHERE ') + 7, sql.lastIndexOf(' ORDER BY '));
     const offset = params.length;
     counts.push(`count(*) FILTER (WHERE ${where.replace(/\$(\d+)/g, (_m, n: string) => `$${Number(n) + offset}`)})`);
     params.push(...own.slice(0, -1));
   }
-  const [row] = (await dataSource.query(`SELECT ${counts.map((c, i) => `${c} AS c${i}`).join(', ')} FROM audit_events`, params)) as Array<Record<string, string>>;
+  const [row] = (await dataSource.query(`SELECT ${counts.map((c, i) => `${c} AS c${i}`).join(', ')} FROM audit_events e`, params)) as Array<Record<string, string>>;
   return filters.map((_, i) => Number(row[`c${i}`]));
 }

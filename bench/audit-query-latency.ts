@@ -98,7 +98,7 @@ export async function explainMisses(pg: Client, results: FilterResult[]): Promis
     for (const position of ['first', 'deep'] as const) {
       const page = result[position];
       if (!page || page.meetsTarget) continue;
-      const { sql, params } = await pageSql(auditFilterOf(result.query), PAGE_LIMIT + 1, page.cursorSeq);
+      const { sql, params } = await pageSql(pg, auditFilterOf(result.query), PAGE_LIMIT + 1, page.cursorSeq);
       plans.push({ filter: result.name, position, sql, params, ...(await explain(pg, sql, params)) });
     }
   }

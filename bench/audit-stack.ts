@@ -33,8 +33,14 @@ function isAlive(pid: number): boolean {
 /**
  * A throw-away PostgreSQL with production durability (fsync and synchronous_commit on) and a
  * redis-server in a fresh temp dir, migrated and seeded with the admin, all undone by `teardown`.
+ * `beforeSeed` runs on the migrated, still empty database: a bulk load of past events there keeps
+ * seq order in time order, as it is in production (the seed's own events come after it).
  */
-export async function startAuditBenchStack(teardown: Teardown, log: (line: string) => void): Promise<AuditBenchStack> {
+export async function startAuditBenchStack(
+  teardown: Teardown,
+  log: (line: string) => void,
+  beforeSeed: (databaseUrl: string) => Promise<void> = async () => undefined,
+): Promise<AuditBenchStack> {
   const dir = mkdtempSync(join(tmpdir(), 'switchboard-audit-bench-'));
   chmodSync(dir, 0o711); // embedded PostgreSQL runs as the postgres user and must traverse it
   teardown.add('temp dir', async () => rmSync(dir, { recursive: true, force: true }));
@@ -78,8 +84,8 @@ export async function startAuditBenchStack(teardown: Teardown, log: (line: strin
   const dataSource = await createDataSource({ url: postgres.url, poolSize: 2, applicationName: 'audit-bench-setup' }).initialize();
   try {
     await runMigrations(dataSource);
+    await beforeSeed(postgres.url);
     await seedEssentials(dataSource, config);
-    // The bulk load continues the chain from its head: the seed's events must be in it.
     await new AuditSealer(dataSource).sealAll();
   } finally {
     await dataSource.destroy();

@@ -10,7 +10,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { Client } from 'pg';
 import { createDataSource } from '@switchboard/platform';
 import { startAuditApi } from './audit-api';
-import { bulkLoadAuditEvents } from './audit-bulk-load';
+import { type BulkLoadResult, bulkLoadAuditEvents } from './audit-bulk-load';
 import { measureExport, measureVerify } from './audit-export';
 import { type FixTrial, tryFixes } from './audit-fixes';
 import { measureInsertOverhead } from './audit-insert';
@@ -65,9 +65,11 @@ async function main(): Promise<void> {
   const closers: Array<() => Promise<void>> = [];
   try {
     markPhase('start');
-    const stack = await startAuditBenchStack(teardown, log);
-    markPhase('load');
-    const load = await bulkLoadAuditEvents(stack.databaseUrl, { events: settings.events, chained: settings.chained, log });
+    let load!: BulkLoadResult;
+    const stack = await startAuditBenchStack(teardown, log, async (databaseUrl) => {
+      markPhase('load');
+      load = await bulkLoadAuditEvents(databaseUrl, { events: settings.events, chained: settings.chained, log });
+    });
     log(`loaded in ${(load.totalMs / 1000).toFixed(0)} s; measuring the insert overhead`);
     markPhase('insert');
     const insert = await measureInsertOverhead(stack.databaseUrl, { pairs: settings.pairs, writers: settings.writers, concurrentMs: settings.concurrentMs, log });

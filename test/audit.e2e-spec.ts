@@ -118,6 +118,9 @@ describe('audit log: complete, redacted, searchable', () => {
     expect((await admin.get(`/api/v1/audit-events?project=${project.id}&outcome=denied`)).body.items).toEqual([]);
     const future = new Date(Date.now() + 3_600_000).toISOString();
     expect((await admin.get(`/api/v1/audit-events?project=${project.id}&from=${future}`)).body.items).toEqual([]);
+    const past = new Date(Date.now() - 3_600_000).toISOString();
+    const ranged = await admin.get(`/api/v1/audit-events?project=${project.id}&from=${past}&to=${future}`);
+    expect(ranged.body.items).toHaveLength(4);
     expect((await admin.get('/api/v1/audit-events?outcome=maybe')).status).toBe(400);
   });
 
@@ -129,6 +132,10 @@ describe('audit log: complete, redacted, searchable', () => {
     const lines = jsonl.text.trim().split('\n').map((l) => JSON.parse(l) as AuditEvent & { hash: string });
     expect(lines.map((l) => l.action)).toEqual(['project.created']);
     expect(lines[0].hash).toMatch(/^[0-9a-f]{64}$/);
+    const from = new Date(Date.now() - 3_600_000).toISOString();
+    const to = new Date(Date.now() + 60_000).toISOString();
+    const ranged = await api.http.get(`/api/v1/audit-events/export?format=jsonl&project=${project.id}&from=${from}&to=${to}`).set('Authorization', `Bearer ${token}`);
+    expect(ranged.text.trim().split('\n').map((l) => (JSON.parse(l) as AuditEvent).action)).toEqual(['project.created']);
     const csv = await api.http.get(`/api/v1/audit-events/export?format=csv&project=${project.id}`).set('Authorization', `Bearer ${token}`);
     expect(csv.text.split('\n')[0]).toContain('seq,id,occurredAt');
     expect(csv.text).not.toMatch(/[,\n]"=HYPERLINK/);
