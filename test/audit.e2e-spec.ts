@@ -124,6 +124,29 @@ describe('audit log: complete, redacted, searchable', () => {
     expect((await admin.get('/api/v1/audit-events?outcome=maybe')).status).toBe(400);
   });
 
+  it('places a time bound exactly even where concurrent inserts stamped times out of seq order', async () => {
+    const action = `test.inversion.${uniqueName('t').replace(/[^a-z]/g, (c) => String.fromCharCode(97 + (c.charCodeAt(0) % 26)))}`;
+    const client = new Client({ connectionString: inject('databaseUrl') });
+    await client.connect();
+    try {
+      const [{ now }] = (await client.query(`SELECT (date_trunc('milliseconds', clock_timestamp()) + interval '1 second') AS now`)).rows as Array<{ now: Date }>;
+      const at = (ms: number): Date => new Date(now.getTime() + ms);
+      // In seq order: +5 ms, +1 ms (stamped before the bound though inserted after), +10 ms.
+      for (const [label, ms] of [['a', 5], ['b', 1], ['c', 10]] as const) {
+        await client.query(
+          `INSERT INTO audit_events (id, occurred_at, actor_type, actor_name, action, outcome, details) VALUES (gen_random_uuid(), $1, 'system', 'test', $2, 'succeeded', $3)`,
+          [at(ms), action, JSON.stringify({ label })],
+        );
+      }
+      const page = await admin.get(`/api/v1/audit-events?action=${action}&from=${at(3).toISOString()}`);
+      expect(page.body.items.map((e: AuditEvent) => e.details.label)).toEqual(['c', 'a']);
+      const before = await admin.get(`/api/v1/audit-events?action=${action}&to=${at(3).toISOString()}`);
+      expect(before.body.items.map((e: AuditEvent) => e.details.label)).toEqual(['b']);
+    } finally {
+      await client.end();
+    }
+  });
+
   it('exports a filter as JSON Lines and CSV; CSV cells cannot become formulas', async () => {
     const token = await adminToken(api);
     const project = await createProject(admin, { description: '=HYPERLINK("http://evil")' });

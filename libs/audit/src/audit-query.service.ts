@@ -19,8 +19,8 @@ export interface AuditFilter {
 }
 
 /**
- * A time range as a sequence range that holds it (`seq >= from`, `seq < to`; null: unbounded;
- * empty: nothing matches), plus the exact times, checked on the rows themselves.
+ * A time range as a sequence range (`seq >= from`, `seq < to`; null: unbounded; empty: nothing
+ * matches), plus the exact times when they must be checked on the rows too.
  */
 interface SeqRange {
   from: string | null;
@@ -39,7 +39,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const BATCH = 1000;
 /**
  * seq and occurred_at are both taken in the event's INSERT, so they can disagree only by how long
- * one statement is paused between the two; a time bound widened by this much holds every event.
+ * one statement is paused between the two; the events within this much of a time bound are read
+ * to place it exactly.
  */
 const SLACK_MS = 2_000;
 
@@ -55,21 +56,47 @@ export class AuditQueryService {
   ) {}
 
   /**
-   * seq follows the database clock (AuditWriter), so a time range is, give or take SLACK_MS, a
-   * seq range found with two probes of the occurred_at index; filtering by seq then lets every
-   * other index serve the page instead of walking the primary key past millions of newer events.
+   * seq follows the database clock (AuditWriter), so a time range is a seq range: filtering by
+   * seq lets every other index serve the page instead of walking the primary key past millions of
+   * newer events, and the planner sees one plain range.
    */
   private async seqRange(from: Date | undefined, to: Date | undefined, slackMs = SLACK_MS): Promise<SeqRange> {
-    const first = async (at: Date): Promise<string | null> => {
+    const lower = from ? await this.seqBound(from, slackMs, 'lower') : null;
+    if (lower && lower.seq === null) return { from: null, to: null, empty: true };
+    const upper = to ? await this.seqBound(to, slackMs, 'upper') : null;
+    // Only where concurrent inserts stamped their times out of seq order right at a bound does
+    // the page also need the exact time condition (rare; the planner estimates it poorly).
+    const exact = (lower?.inverted ?? false) || (upper?.inverted ?? false);
+    return { from: lower?.seq ?? null, to: upper?.seq ?? null, empty: false, at: exact ? { from, to } : undefined };
+  }
+
+  /**
+   * Where time `at` falls in seq order, found exactly: two probes of the occurred_at index bracket
+   * it within ±slack, then the events between them are read. A lower bound is the first seq
+   * stamped at or after `at`; an upper bound is one past the last seq stamped before it (null:
+   * beyond every event). `inverted` says some event on the wrong side of the bound in seq order is
+   * on the right side in time, so the time itself must be checked too.
+   */
+  private async seqBound(at: Date, slackMs: number, side: 'lower' | 'upper'): Promise<{ seq: string | null; inverted: boolean }> {
+    const first = async (time: Date): Promise<string | null> => {
       const rows = (await this.dataSource.query(
-        'SELECT seq::text AS seq FROM audit_events WHERE occurred_at >= $1 ORDER BY occurred_at, seq LIMIT 1', [at],
+        'SELECT seq::text AS seq FROM audit_events WHERE occurred_at >= $1 ORDER BY occurred_at, seq LIMIT 1', [time],
       )) as Array<{ seq: string }>;
       return rows[0]?.seq ?? null;
     };
-    const lower = from ? await first(new Date(from.getTime() - slackMs)) : null;
-    if (from && lower === null) return { from: null, to: null, empty: true };
-    const upper = to ? await first(new Date(to.getTime() + slackMs)) : null;
-    return { from: lower, to: upper, empty: false, at: { from, to } };
+    const low = await first(new Date(at.getTime() - slackMs));
+    if (low === null || slackMs === 0) return { seq: low, inverted: false };
+    const high = await first(new Date(at.getTime() + slackMs));
+    const window = `w AS (SELECT seq, occurred_at FROM audit_events WHERE seq >= $1 AND ($2::bigint IS NULL OR seq < $2))`;
+    const [bound] = (await this.dataSource.query(
+      side === 'lower'
+        ? `WITH ${window}, b AS (SELECT min(seq) AS seq FROM w WHERE occurred_at >= $3)
+           SELECT COALESCE(b.seq, $2)::text AS seq, EXISTS (SELECT 1 FROM w WHERE w.seq > b.seq AND w.occurred_at < $3) AS inverted FROM b`
+        : `WITH ${window}, b AS (SELECT COALESCE(max(seq) + 1, $1) AS seq FROM w WHERE occurred_at < $3)
+           SELECT b.seq::text AS seq, EXISTS (SELECT 1 FROM w WHERE w.seq < b.seq AND w.occurred_at >= $3) AS inverted FROM b`,
+      [low, high, at],
+    )) as Array<{ seq: string | null; inverted: boolean }>;
+    return bound;
   }
 
   private where(filter: AuditFilter, params: unknown[], range: SeqRange = { from: null, to: null, empty: false }): string {
