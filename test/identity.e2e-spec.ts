@@ -1,7 +1,11 @@
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DataSource } from 'typeorm';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createDataSource } from '@switchboard/platform';
 import { loginAgent, startTestApi, type TestApi } from './support/test-api';
-import { createUser } from './factories/users';
+import { type ApiProcess, startApiProcess } from './support/api-process';
+import { createUser, type TestUser } from './factories/users';
+import { tokenFor } from './factories/access';
 import { ADMIN_PASSWORD, ADMIN_USERNAME } from './support/constants';
 
 const PROBLEM = /application\/problem\+json/;
@@ -144,6 +148,66 @@ describe('identity: login, sessions, tokens', () => {
   });
 });
 
+describe('bearer tokens across api processes', () => {
+  let api: TestApi;
+  let other: ApiProcess;
+  let db: DataSource;
+  beforeAll(async () => {
+    [api, other, db] = await Promise.all([
+      startTestApi(), startApiProcess(), createDataSource({ url: inject('databaseUrl'), poolSize: 1 }).initialize(),
+    ]);
+  });
+  afterAll(async () => {
+    await Promise.all([api?.close(), other?.stop(), db?.destroy()]);
+  });
+
+  /** A user with a token that both api processes have resolved, and proof that they keep it resolved. */
+  async function tokenKeptByBoth(prefix: string): Promise<{ user: TestUser; token: string; statuses: () => Promise<number[]> }> {
+    const admin = await loginAgent(api);
+    const user = await createUser(admin, prefix);
+    const token = await tokenFor(await loginAgent(api, user.username, user.password));
+    const me = (http: TestApi['http']): Promise<request.Response> => http.get('/api/v1/me').set('Authorization', `Bearer ${token}`);
+    expect((await Promise.all([me(api.http), me(other.http)])).map((r) => r.status)).toEqual([200, 200]);
+    // Changed behind the apis' backs (no invalidation), the owner's name is not re-read at once:
+    // proof that both processes serve the resolved token from their cache.
+    await db.query('UPDATE users SET display_name = $2 WHERE id = $1', [user.id, 'changed behind the back']);
+    const names = (await Promise.all([me(api.http), me(other.http)])).map((r) => r.body.displayName);
+    expect(names).not.toContain('changed behind the back');
+    return { user, token, statuses: async () => (await Promise.all([me(api.http), me(other.http)])).map((r) => r.status) };
+  }
+
+  it('refuses a revoked token on the very next request, in another api process too', async () => {
+    const { user, token, statuses } = await tokenKeptByBoth('revoked');
+    const owner = await loginAgent(api, user.username, user.password);
+    const listed = (await owner.get('/api/v1/tokens')).body.items as Array<{ id: string; prefix: string }>;
+    const id = listed.find((t) => token.startsWith(t.prefix))!.id;
+    expect((await owner.delete(`/api/v1/tokens/${id}`)).status).toBe(204);
+    expect(await statuses()).toEqual([401, 401]);
+  });
+
+  it('refuses the tokens of a disabled user on the very next request, in another api process too', async () => {
+    const { user, statuses } = await tokenKeptByBoth('disabled-everywhere');
+    const admin = await loginAgent(api);
+    expect((await admin.patch(`/api/v1/users/${user.id}`).send({ disabled: true })).status).toBe(200);
+    expect(await statuses()).toEqual([401, 401]);
+  });
+
+  it('writes one token.used event when a busy token falls due, however many processes and requests use it', async () => {
+    const { user, token } = await tokenKeptByBoth('busy');
+    const [{ id }] = (await db.query('SELECT id FROM api_tokens WHERE user_id = $1', [user.id])) as Array<{ id: string }>;
+    await db.query(`UPDATE api_tokens SET last_used_at = now() - interval '2 minutes' WHERE id = $1`, [id]);
+    // A change to the user makes both processes read the token again, and find it due.
+    const admin = await loginAgent(api);
+    expect((await admin.patch(`/api/v1/users/${user.id}`).send({ displayName: 'busy bee' })).status).toBe(200);
+    const burst = Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? api.http : other.http).get('/api/v1/procedures').set('Authorization', `Bearer ${token}`));
+    expect(new Set((await Promise.all(burst)).map((r) => r.status))).toEqual(new Set([200]));
+    const [touched] = (await db.query(`SELECT last_used_at > now() - interval '1 minute' AS recent FROM api_tokens WHERE id = $1`, [id])) as Array<{ recent: boolean }>;
+    expect(touched.recent).toBe(true);
+    const [{ events }] = (await db.query(`SELECT count(*)::int AS events FROM audit_events WHERE action = 'token.used' AND resource_id = $1`, [id])) as Array<{ events: number }>;
+    expect(events).toBe(2); // the first use, when the token was made, and this one
+  });
+});
+
 describe('cross-cutting HTTP behaviour', () => {
   let api: TestApi;
   beforeAll(async () => {
@@ -204,6 +268,7 @@ describe('cross-cutting HTTP behaviour', () => {
     expect(response.status).toBe(200);
     expect(response.text).toMatch(/switchboard_http_request_duration_seconds_bucket\{[^}]*route="\/health\/live"/);
     expect(response.text).toContain('switchboard_executions_recent');
+    expect(response.text).toMatch(/^switchboard_audit_unsealed_events \d+$/m);
     expect(response.text).toContain('switchboard_queue_jobs');
   });
 

@@ -2,10 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { ExecutionQueue } from '@switchboard/executions';
+import { AuditSealer } from '@switchboard/audit';
 
 /**
  * Prometheus metrics of an api process: HTTP latency by route, queue depth per worker group,
- * and executions by status over the last 24 hours (read from PostgreSQL at scrape time).
+ * executions by status over the last 24 hours, and audit events waiting to be sealed (read from
+ * PostgreSQL at scrape time).
  */
 @Injectable()
 export class MetricsService {
@@ -18,7 +20,10 @@ export class MetricsService {
     registers: [this.registry],
   });
 
-  constructor(dataSource: DataSource, queue: ExecutionQueue) {
+  /** Children of httpDuration by method, route and status: prom-client would hash the labels on every observation. */
+  private readonly httpDurationByLabels = new Map<string, { observe(seconds: number): void }>();
+
+  constructor(dataSource: DataSource, queue: ExecutionQueue, sealer: AuditSealer) {
     collectDefaultMetrics({ register: this.registry, prefix: 'switchboard_api_' });
     new Gauge({
       name: 'switchboard_queue_jobs',
@@ -49,5 +54,23 @@ export class MetricsService {
         for (const row of rows) this.set({ status: row.status }, row.n);
       },
     });
+    new Gauge({
+      name: 'switchboard_audit_unsealed_events',
+      help: 'Committed audit events not yet linked into the hash chain (grows while a long transaction holds sealing back)',
+      registers: [this.registry],
+      async collect() {
+        this.set(await sealer.pending());
+      },
+    });
+  }
+
+  observeRequest(method: string, route: string, status: number, seconds: number): void {
+    const key = `${method} ${status} ${route}`;
+    let child = this.httpDurationByLabels.get(key);
+    if (!child) {
+      child = this.httpDuration.labels(method, route, String(status));
+      this.httpDurationByLabels.set(key, child);
+    }
+    child.observe(seconds);
   }
 }
