@@ -61,7 +61,7 @@ export interface InsertResult {
 
 const BENCH_TABLE = 'bench_audit_counters';
 /** The product's default SWITCHBOARD_AUDIT_SEAL_INTERVAL_MS. */
-const SEAL_INTERVAL_MS = 200;
+const SEAL_INTERVAL_MS = 1_000;
 
 /** A request as the api records it: a run queued by a CI token. */
 function actorFor(writer: number): Actor {

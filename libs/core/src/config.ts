@@ -48,7 +48,7 @@ const configSchema = z.object({
   SWITCHBOARD_TRUST_PROXY: booleanText.default(false),
   SWITCHBOARD_DB_POOL_SIZE: z.coerce.number().int().positive().default(10),
   /** How often each process tries to seal committed audit events into the hash chain (0: never; another process must). */
-  SWITCHBOARD_AUDIT_SEAL_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).default(200),
+  SWITCHBOARD_AUDIT_SEAL_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
 });
 
 export type AppConfig = z.infer<typeof configSchema>;
