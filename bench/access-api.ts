@@ -12,6 +12,8 @@ export interface ApiProcessOptions {
   profileFile?: string;
   /** Preloads bench/access-what-if-hook.ts with these patches (comma-separated), standing in for suggested changes. */
   whatIf?: string;
+  /** Runs apps/api/src/main.ts of another checkout (default: this repository). */
+  root?: string;
 }
 
 /**
@@ -43,8 +45,9 @@ export class ApiProcess {
       ...(options.profileFile ? ['-r', resolve(__dirname, 'access-profile-hook.ts')] : []),
       ...(options.whatIf ? ['-r', resolve(__dirname, 'access-what-if-hook.ts')] : []),
     ];
-    const child = spawn(process.execPath, ['-r', '@swc-node/register', ...hooks, resolve(REPO_ROOT, 'apps/api/src/main.ts')], {
-      cwd: REPO_ROOT,
+    const root = options.root ?? REPO_ROOT;
+    const child = spawn(process.execPath, ['-r', '@swc-node/register', ...hooks, resolve(root, 'apps/api/src/main.ts')], {
+      cwd: root,
       env: { ...options.env, PORT: String(options.port), ...(options.whatIf ? { BENCH_ACCESS_WHAT_IF_PATCHES: options.whatIf } : {}) },
       detached: true,
       stdio: options.profileFile ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],

@@ -36,7 +36,7 @@ export interface ThroughputEntry {
   statements: StatementWindow;
 }
 
-/** One suggested change, stood in for at run time by bench/access-what-if-hook.ts, measured like the rest. */
+/** One variant of the api (a setting, a run-time stand-in of a suggested change, another version), measured like the rest. */
 export interface WhatIfEntry {
   patches: string;
   /** The best round per scenario, with the req/s of every round. */
@@ -143,7 +143,7 @@ export function formatAccessReport(r: AccessBenchResult): string {
   }
   out.push('Statements one GET /api/v1/procedures runs (auto_explain log, in order; one round trip each)');
   for (const plan of r.plans) {
-    out.push(`${plan.caller}, cold (grant cache emptied, token unused for 60 s): ${plan.coldStatements.length}`);
+    out.push(`${plan.caller}, cold (grant and token caches emptied): ${plan.coldStatements.length}`);
     plan.coldStatements.forEach((s, i) => out.push(`    ${i + 1}. ${clip(s.query, 150)}  [${s.durationMs} ms]`));
     out.push(`${plan.caller}, warm (steady state): ${plan.warmStatements.length}`);
     plan.warmStatements.forEach((s, i) => out.push(`    ${i + 1}. ${clip(s.query, 150)}  [${s.durationMs} ms]`));
@@ -156,7 +156,7 @@ export function formatAccessReport(r: AccessBenchResult): string {
   }
   if (r.stampedes.length > 0) {
     out.push('');
-    out.push('The once-a-minute touch under concurrency (3 s of load; after 1 s the credential is made due, as it is every minute)');
+    out.push('The once-a-minute touch under concurrency (8 s of load; after 1 s the credential is made due, as it is every minute)');
     out.push(table(['credential', 'conns', 'UPDATEs (expected 1)', 'mean UPDATE ms', 'token.used events (expected ≤1)', 'p50', 'p99', 'max', 'req/s'], r.stampedes.map((t) => [
       t.caller, t.connections, t.touches, t.touchMeanMs, t.auditEvents, ms(t.latency.p50), ms(t.latency.p99), ms(t.latency.max), t.perSecond,
     ])));
@@ -168,8 +168,8 @@ export function formatAccessReport(r: AccessBenchResult): string {
   }
   if (r.whatIf) {
     out.push('');
-    out.push('What if (run-time stand-ins for the suggested changes, bench/access-what-if-hook.ts; same load, measured back to back)');
-    out.push(table(['patches', 'scenario', 'conns', 'best req/s', 'rounds', 'p95', 'stmts/req', 'CPU ms/req: api', 'pg', 'capacity/s', 'api-only/s', 'not ours'], r.whatIf.flatMap((w) => w.runs.map((e) => [
+    out.push('What if (other settings, run-time stand-ins of suggested changes in bench/access-what-if-hook.ts, or a baseline checkout; same load, measured back to back)');
+    out.push(table(['variant', 'scenario', 'conns', 'best req/s', 'rounds', 'p95', 'stmts/req', 'CPU ms/req: api', 'pg', 'capacity/s', 'api-only/s', 'not ours'], r.whatIf.flatMap((w) => w.runs.map((e) => [
       w.patches, e.name, e.connections, e.result.perSecond, e.roundsPerSecond.join(' / '), ms(e.result.latency.p95), e.statements.statementsPerRequest,
       (e.cpuMsPerRequest.api ?? 0).toFixed(3), (e.cpuMsPerRequest.postgres ?? 0).toFixed(3), e.capacityPerSecond, e.apiOnlyCapacityPerSecond, `${Math.round((e.cpuShare.other ?? 0) * 100)}%`,
     ]))));

@@ -79,7 +79,7 @@ export interface CapturedStatement {
 
 export interface CallerPlan {
   caller: string;
-  /** Statements of the first request after the grant cache was emptied (token last used > 60 s ago or never). */
+  /** Statements of the first request after the grant and token caches were emptied. */
   coldStatements: CapturedStatement[];
   /** Statements of the next request: the steady state. */
   warmStatements: CapturedStatement[];
@@ -98,7 +98,8 @@ function asStatement(p: LoggedPlan): CapturedStatement {
 /**
  * auto_explain on for every session (log_min_duration 0, ANALYZE, BUFFERS, JSON), a cold and a
  * warm catalog request per caller, auto_explain off again. The plans are PostgreSQL's own, for the
- * SQL and parameters the api sent (node-pg's unnamed statements: always a custom plan).
+ * SQL and parameters the api sent. The catalog query is a named prepared statement, for which
+ * PostgreSQL keeps choosing a custom plan, made for those parameters (bench/ACCESS.md).
  */
 export async function capturePlans(
   db: Client, log: PostgresLog, redisUrl: string,
@@ -113,14 +114,14 @@ export async function capturePlans(
     await new Promise((r) => setTimeout(r, 500));
     const plans: CallerPlan[] = [];
     for (const caller of callers) {
-      // Empties the grant cache of every api process, as a binding change would.
+      // Empties the grant and token caches of every api process, as a change to everyone's access would.
       await redis.publish(ACCESS_INVALIDATION_CHANNEL, '*');
       await new Promise((r) => setTimeout(r, 100));
       const cold = await log.capture(db, () => caller.session.get(caller.path));
       const warm = await log.capture(db, () => caller.session.get(caller.path));
       const coldPlans = parseLoggedPlans(cold.text);
       const warmPlans = parseLoggedPlans(warm.text);
-      const list = warmPlans.find((p) => /FROM "procedures"/i.test(p.queryText));
+      const list = warmPlans.find((p) => /FROM "?procedures"?\s/i.test(p.queryText));
       if (!list) throw new Error(`no catalog query in the PostgreSQL log for ${caller.name}; logged:\n${warm.text.slice(0, 2_000)}`);
       plans.push({
         caller: caller.name,
@@ -185,7 +186,8 @@ export async function touchStampede(
     (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM audit_events WHERE action = 'token.used' ${OWN}`)).rows[0].n;
   const before = await countEvents();
   await resetStatements(db);
-  const running = load.run({ targets: [target], path: '/api/v1/procedures', headers: caller.session.headers(), connections, expectStatus: 200, durationMs: 3_000, warmupMs: 0 });
+  // A process keeps a resolved token for 5 s, so it may find the token due up to 5 s after it is made due.
+  const running = load.run({ targets: [target], path: '/api/v1/procedures', headers: caller.session.headers(), connections, expectStatus: 200, durationMs: 8_000, warmupMs: 0 });
   await new Promise((r) => setTimeout(r, 1_000));
   await db.query(`${caller.makeDue} ${OWN}`);
   const result = await running;

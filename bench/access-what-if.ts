@@ -7,8 +7,30 @@ import type { ThroughputEntry, WhatIfEntry } from './access-report';
 import type { Catalog } from './access-seed';
 import type { Teardown } from './teardown';
 
-// Each adds one change on top of the previous, so the table reads as a path to the target.
-export const WHAT_IF_STEPS = ['token-cache', 'token-cache,prepared', 'token-cache,prepared,raw-list', 'token-cache,prepared,raw-list,permissions-memo'];
+/** One api process to compare with the api as built: other settings, run-time stand-ins, or other sources. */
+export interface WhatIfVariant {
+  name: string;
+  /** Added to the api's environment. */
+  env?: Record<string, string>;
+  /** Stand-ins of bench/access-what-if-hook.ts, comma-separated. */
+  patches?: string;
+  /** Another checkout to run the api from (its own sources and tsconfig; this run's database schema). */
+  root?: string;
+}
+
+/**
+ * What is measured against the api as built. BENCH_ACCESS_BASELINE_DIR adds an api run from another
+ * checkout (e.g. `git archive <commit> | tar -x -C dir`, with node_modules linked), to compare
+ * versions under the same load and noise, side by side.
+ */
+export function whatIfVariants(): WhatIfVariant[] {
+  const baseline = process.env.BENCH_ACCESS_BASELINE_DIR;
+  return [
+    ...(baseline ? [{ name: `baseline (${baseline})`, root: baseline }] : []),
+    { name: 'pool of 4 PostgreSQL connections instead of 10', env: { SWITCHBOARD_DB_POOL_SIZE: '4' } },
+    { name: 'session cookies cached for 5 s', patches: 'session-cache' },
+  ];
+}
 
 export interface WhatIfContext {
   api: ApiProcess;
@@ -26,19 +48,23 @@ export interface WhatIfContext {
 }
 
 /**
- * The api as built next to one api process per step of WHAT_IF_STEPS (bench/access-what-if-hook.ts),
- * runner and admin catalog load on each, in interleaved rounds; the best round of each counts,
- * since other work on a shared machine only ever slows a run down.
+ * The api as built next to one api process per variant of whatIfVariants(), the same catalog load
+ * on each, in interleaved rounds; the best round of each counts, since other work on a shared
+ * machine only ever slows a run down.
  */
 export async function measureWhatIf(ctx: WhatIfContext): Promise<WhatIfEntry[]> {
-  ctx.log(`what if: starting ${WHAT_IF_STEPS.length} api processes with run-time stand-ins for the suggested changes`);
-  const patched = await Promise.all(WHAT_IF_STEPS.map(async (patches, index) =>
-    ApiProcess.start({ name: `api what-if ${index + 1}`, port: await freePort(), env: ctx.apiEnv, whatIf: patches }, ctx.teardown)));
+  const steps = whatIfVariants();
+  ctx.log(`what if: starting ${steps.length} api processes: ${steps.map((v) => v.name).join('; ')}`);
+  const patched = await Promise.all(steps.map(async (variant, index) =>
+    ApiProcess.start({
+      name: `api what-if ${index + 1}`, port: await freePort(), env: { ...ctx.apiEnv, ...variant.env }, whatIf: variant.patches, root: variant.root,
+    }, ctx.teardown)));
   try {
-    const variants = [{ patches: 'none (as built)', api: ctx.api }, ...WHAT_IF_STEPS.map((patches, i) => ({ patches, api: patched[i] }))];
+    const variants = [{ patches: 'as built', api: ctx.api }, ...steps.map((variant, i) => ({ patches: variant.name, api: patched[i] }))];
     const callers = [
       { name: 'runner token (1 visible)', session: ctx.catalog.runner.token },
       { name: 'admin token (50 of 10,001)', session: ctx.catalog.admin.token },
+      { name: 'runner session cookie', session: ctx.catalog.runner.cookie },
     ];
     // A fresh process needs a few seconds of load before V8 has optimised the hot paths; api 1 had minutes.
     for (const variant of patched) {

@@ -2,7 +2,7 @@ import type { DataSource } from 'typeorm';
 import { type Actor, type AppConfig, TransactionRunner } from '@switchboard/core';
 import { AuditWriter } from '@switchboard/audit';
 import { AccessRepository, CallerAbility } from '@switchboard/access';
-import { ProcedureService, ProjectService } from '@switchboard/procedures';
+import { ProcedureRepository, ProcedureService, ProjectService } from '@switchboard/procedures';
 
 const DEMO_PROJECT = 'demo';
 
@@ -84,7 +84,7 @@ export async function seedDemo(dataSource: DataSource, config: AppConfig, say: (
   const tx = new TransactionRunner(dataSource);
   const audit = new AuditWriter();
   const projects = new ProjectService(dataSource, tx, audit);
-  const procedures = new ProcedureService(dataSource, tx, audit, projects);
+  const procedures = new ProcedureService(dataSource, tx, audit, projects, new ProcedureRepository(dataSource));
   const actor: Actor = { type: 'system', id: admin.id, name: 'demo-seed' };
   const ability = new CallerAbility(admin.id, await new AccessRepository(dataSource).grantsForUser(admin.id));
   const [found] = (await dataSource.query('SELECT id FROM projects WHERE name = $1', [DEMO_PROJECT])) as Array<{ id: string }>;

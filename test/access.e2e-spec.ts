@@ -1,12 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { resolve } from 'node:path';
-import request from 'supertest';
+import type request from 'supertest';
 import type TestAgent from 'supertest/lib/agent';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loginAgent, startTestApi, type TestApi } from './support/test-api';
-import { startTestWorker, type TestWorker, waitFor } from './support/test-worker';
-import { testEnv } from './support/test-env';
-import { freePort } from '../scripts/local-stack';
+import { startTestWorker, type TestWorker } from './support/test-worker';
+import { startApiProcess } from './support/api-process';
 import { createUser, type TestUser } from './factories/users';
 import { bind, createTeam, tokenFor } from './factories/access';
 import { createProcedure, createProject, runProcedure, waitForStatus } from './factories/procedures';
@@ -91,21 +88,17 @@ describe('access control', () => {
     const dev = await createUser(admin, 'member');
     await admin.post(`/api/v1/teams/${team.id}/members/${dev.id}`);
     await bind(admin, { type: 'team', id: team.id }, 'viewer', { type: 'project', id: project.id });
-    const port = await freePort();
-    const other: ChildProcess = spawn(process.execPath, ['-r', '@swc-node/register', resolve(__dirname, '../apps/api/src/main.ts')], {
-      cwd: resolve(__dirname, '..'), env: { PATH: process.env.PATH, ...testEnv({ PORT: String(port), HOST: '127.0.0.1' }) }, stdio: 'ignore',
-    });
+    const other = await startApiProcess();
     try {
-      const otherUrl = `http://127.0.0.1:${port}`;
-      await waitFor(async () => (await fetch(`${otherUrl}/health/ready`).catch(() => null))?.status === 200, 'the second api process', 30_000, 100);
       const token = await tokenFor(await as(dev));
       const here = (): Promise<number> => api.http.get(`/api/v1/procedures/${procedure.id}`).set('Authorization', `Bearer ${token}`).then((r) => r.status);
-      const there = (): Promise<number> => request(otherUrl).get(`/api/v1/procedures/${procedure.id}`).set('Authorization', `Bearer ${token}`).then((r) => r.status);
-      expect([await here(), await there()]).toEqual([200, 200]); // both processes have cached the grants now
+      const there = (): Promise<number> => other.http.get(`/api/v1/procedures/${procedure.id}`).set('Authorization', `Bearer ${token}`).then((r) => r.status);
+      expect([await here(), await there()]).toEqual([200, 200]);
+      expect([await here(), await there()]).toEqual([200, 200]); // both processes have cached the token and the grants now
       expect((await admin.delete(`/api/v1/teams/${team.id}/members/${dev.id}`)).status).toBe(204);
       expect([await here(), await there()]).toEqual([404, 404]);
     } finally {
-      other.kill('SIGTERM');
+      await other.stop();
     }
   });
 

@@ -206,6 +206,18 @@ describe('bearer tokens across api processes', () => {
     const [{ events }] = (await db.query(`SELECT count(*)::int AS events FROM audit_events WHERE action = 'token.used' AND resource_id = $1`, [id])) as Array<{ events: number }>;
     expect(events).toBe(2); // the first use, when the token was made, and this one
   });
+
+  it('moves a busy session\'s last_seen_at when it falls due, with requests in two api processes', async () => {
+    const admin = await loginAgent(api);
+    const user = await createUser(admin, 'busy-session');
+    const login = await api.http.post('/api/v1/auth/login').send({ username: user.username, password: user.password });
+    const cookie = String(login.headers['set-cookie']).split(';')[0];
+    await db.query(`UPDATE sessions SET last_seen_at = now() - interval '2 minutes' WHERE user_id = $1`, [user.id]);
+    const burst = Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? api.http : other.http).get('/api/v1/me').set('Cookie', cookie));
+    expect(new Set((await Promise.all(burst)).map((r) => r.status))).toEqual(new Set([200]));
+    const [session] = (await db.query(`SELECT last_seen_at > now() - interval '1 minute' AS recent FROM sessions WHERE user_id = $1`, [user.id])) as Array<{ recent: boolean }>;
+    expect(session.recent).toBe(true);
+  });
 });
 
 describe('cross-cutting HTTP behaviour', () => {

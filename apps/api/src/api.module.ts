@@ -1,6 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
-import { RequestContextInterceptor } from './http/request-context.interceptor';
+import { APP_FILTER, APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import type { AppConfig } from '@switchboard/core';
 import { PlatformModule } from '@switchboard/platform';
 import { AuthenticationService, TokenService, UserRepository, UserService } from '@switchboard/identity';
@@ -15,9 +14,9 @@ import { HealthController } from './health/health.controller';
 import { ProjectsController } from './projects/projects.controller';
 import { ProceduresController } from './procedures/procedures.controller';
 import { ExecutionsController } from './executions/executions.controller';
-import { ProcedureService, ProjectService } from '@switchboard/procedures';
+import { ProcedureRepository, ProcedureService, ProjectService } from '@switchboard/procedures';
 import { ExecutionLiveHub, ExecutionQueue, ExecutionService } from '@switchboard/executions';
-import { AccessAdminService, GrantCache } from '@switchboard/access';
+import { AccessAdminService, AccessInvalidation, GrantCache } from '@switchboard/access';
 import { TeamService } from '@switchboard/identity';
 import { TeamsController } from './teams/teams.controller';
 import { AccessController } from './access/access.controller';
@@ -40,13 +39,12 @@ export class ApiModule {
       controllers: [AuthController, MeController, TokensController, UsersController, HealthController, ProjectsController, ProceduresController, ExecutionsController, TeamsController, AccessController, AuditEventsController, ApprovalsController, NotificationsController, MetricsController],
       providers: [
         UserRepository, UserService, TokenService, AuthenticationService,
-        ProjectService, ProcedureService, ExecutionQueue, ExecutionService, ExecutionLiveHub,
-        GrantCache, AccessAdminService, TeamService, AuditQueryService, ExecutionApprovalService, ProcedureReviewService,
+        ProjectService, ProcedureRepository, ProcedureService, ExecutionQueue, ExecutionService, ExecutionLiveHub,
+        AccessInvalidation, GrantCache, AccessAdminService, TeamService, AuditQueryService, ExecutionApprovalService, ProcedureReviewService,
         NotificationEmitter, NotificationChannelService, MetricsService,
         PolicyCoverageCheck,
         { provide: APP_GUARD, useClass: AccessGuard },
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
-        { provide: APP_INTERCEPTOR, useClass: RequestContextInterceptor },
       ],
     };
   }

@@ -2,15 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import helmet from '@fastify/helmet';
 import cookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { type AppConfig, createLogger, PinoNestLogger } from '@switchboard/core';
+import { type AppConfig, createLogger, PinoNestLogger, requestContextStorage } from '@switchboard/core';
 import { ApiModule } from './api.module';
 import { MetricsService } from './metrics/metrics.service';
 import { YAML_CONTENT_TYPES } from './http/definition-body';
+import { securityHeaders } from './http/security-headers';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
 
@@ -37,16 +37,7 @@ export async function createApiApp(config: AppConfig): Promise<NestFastifyApplic
   const fastify = app.getHttpAdapter().getInstance();
   // Procedure definitions may arrive as YAML text; the parser keeps them as a string.
   fastify.addContentTypeParser(YAML_CONTENT_TYPES, { parseAs: 'string' }, (_request, body, done) => done(null, body));
-  fastify.addHook('onRequest', async (request, reply) => {
-    void reply.header('x-request-id', request.id);
-  });
-  const metrics = app.get(MetricsService);
-  fastify.addHook('onResponse', async (request, reply) => {
-    // The route pattern, not the URL, so ids do not explode the label set.
-    const route = request.routeOptions?.url ?? 'unmatched';
-    metrics.httpDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
-  });
-  await app.register(helmet, {
+  const headers = await securityHeaders({
     contentSecurityPolicy: {
       directives: {
         defaultSrc: ["'self'"],
@@ -57,6 +48,24 @@ export async function createApiApp(config: AppConfig): Promise<NestFastifyApplic
         frameAncestors: ["'none'"],
       },
     },
+  });
+  // Hooks in callback style: an async hook costs a promise per request on every route.
+  fastify.addHook('onRequest', (request, reply, done) => {
+    reply.headers(headers).header('x-request-id', request.id);
+    done();
+  });
+  // The request's context (its id, for every log line) around guards, pipes and handlers alike:
+  // preHandler is the last step before Nest's handler, which runs synchronously inside done().
+  fastify.addHook('preHandler', (request, _reply, done) => {
+    const userAgent = request.headers['user-agent'];
+    requestContextStorage.run({ requestId: String(request.id), ip: request.ip, userAgent: typeof userAgent === 'string' ? userAgent : undefined }, done);
+  });
+  const metrics = app.get(MetricsService);
+  fastify.addHook('onResponse', (request, reply, done) => {
+    // The route pattern, not the URL, so ids do not explode the label set.
+    const route = request.routeOptions?.url ?? 'unmatched';
+    metrics.httpDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    done();
   });
   await app.register(cookie);
   app.setGlobalPrefix('api/v1', { exclude: ['health/live', 'health/ready', 'metrics'] });
@@ -93,11 +102,14 @@ async function serveWebApp(app: NestFastifyApplication): Promise<void> {
   // The build writes .br and .gz beside each asset; serve those to clients that accept them.
   await app.register(fastifyStatic, { root: dir, prefix: '/', wildcard: false, index: ['index.html'], maxAge: '1h', immutable: false, preCompressed: true });
   const fastify = app.getHttpAdapter().getInstance();
-  fastify.addHook('onRequest', async (request, reply) => {
+  // Callback style, as it runs before every request: a hook that answers calls no done().
+  fastify.addHook('onRequest', (request, reply, done) => {
     const path = request.url.split('?')[0];
-    if (request.method !== 'GET' || path.startsWith('/api') || path.startsWith('/health') || path === '/metrics' || /\.[a-z0-9]+$/i.test(path)) return;
+    if (request.method !== 'GET' || path.startsWith('/api') || path.startsWith('/health') || path === '/metrics' || /\.[a-z0-9]+$/i.test(path)) return done();
     if (path === '/' || !path.includes('.')) {
-      await reply.header('cache-control', 'no-cache').sendFile('index.html', dir);
+      void reply.header('cache-control', 'no-cache').sendFile('index.html', dir);
+      return;
     }
+    done();
   });
 }

@@ -9,6 +9,9 @@ export interface FilterColumns {
   procedureMatch?: (param: string) => string;
 }
 
+/** Adds a value under a name and answers the placeholder that stands for it in the SQL. */
+type Bind = (name: string, value: unknown) => string;
+
 /**
  * Turns an access scope into a SQL condition with named parameters, so lists filter in the
  * database by the same rules the ability checks: nobody can page through what they may not read.
@@ -20,40 +23,60 @@ export function accessFilter(
   prefix = 'acl',
 ): { sql: string; params: Record<string, unknown> } {
   const params: Record<string, unknown> = { [`${prefix}_user`]: userId };
+  const sql = accessCondition(scopes, columns, userId, prefix, (name, value) => {
+    params[name] = value;
+    return `:${name}`;
+  });
+  return { sql, params };
+}
+
+/**
+ * The same condition for hand-written SQL with positional parameters: its values are appended to
+ * `values` and stand as `$n` in the text. The text depends only on the scopes' shape (which kinds
+ * of grant exist), never on ids, so it suits a prepared statement.
+ */
+export function accessFilterSql(scopes: AccessScope[], columns: FilterColumns, userId: string, values: unknown[]): string {
+  const placeholders = new Map<string, string>();
+  return accessCondition(scopes, columns, userId, 'acl', (name, value) => {
+    let placeholder = placeholders.get(name);
+    if (placeholder === undefined) {
+      values.push(value);
+      placeholder = `$${values.length}`;
+      placeholders.set(name, placeholder);
+    }
+    return placeholder;
+  });
+}
+
+function accessCondition(scopes: AccessScope[], columns: FilterColumns, userId: string, prefix: string, bind: Bind): string {
   const alternatives: string[] = [];
   scopes.forEach((scope, index) => {
     const p = `${prefix}${index}`;
-    const base = grantCondition(scope, columns, p, params);
-    const own = columns.ownerId ? grantCondition(scope.own, columns, `${p}_own`, params) : null;
-    const ownSql = own ? `(${own} AND ${columns.ownerId} = :${prefix}_user)` : null;
+    const base = grantCondition(scope, columns, p, bind);
+    const own = columns.ownerId ? grantCondition(scope.own, columns, `${p}_own`, bind) : null;
+    const ownSql = own ? `(${own} AND ${columns.ownerId} = ${bind(`${prefix}_user`, userId)})` : null;
     let combined = [base, ownSql].filter((s): s is string => s !== null).join(' OR ');
     if (!combined) return;
     if (scope.restrict) {
-      params[`${p}_rproj`] = scope.restrict.projectIds;
-      params[`${p}_rproc`] = scope.restrict.procedureIds;
-      combined = `(${combined}) AND (${columns.projectId} = ANY(:${p}_rproj) OR ${procedureMatch(columns, `:${p}_rproc`)})`;
+      const projects = bind(`${p}_rproj`, scope.restrict.projectIds);
+      const procedures = bind(`${p}_rproc`, scope.restrict.procedureIds);
+      combined = `(${combined}) AND (${columns.projectId} = ANY(${projects}) OR ${procedureMatch(columns, procedures)})`;
     }
     alternatives.push(`(${combined})`);
   });
-  return { sql: alternatives.length > 0 ? `(${alternatives.join(' OR ')})` : 'FALSE', params };
+  return alternatives.length > 0 ? `(${alternatives.join(' OR ')})` : 'FALSE';
 }
 
 function grantCondition(
   grant: { everywhere: boolean; projectIds: string[]; procedureIds: string[] },
   columns: FilterColumns,
   p: string,
-  params: Record<string, unknown>,
+  bind: Bind,
 ): string | null {
   if (grant.everywhere) return 'TRUE';
   const parts: string[] = [];
-  if (grant.projectIds.length > 0) {
-    params[`${p}_proj`] = grant.projectIds;
-    parts.push(`${columns.projectId} = ANY(:${p}_proj)`);
-  }
-  if (grant.procedureIds.length > 0) {
-    params[`${p}_proc`] = grant.procedureIds;
-    parts.push(procedureMatch(columns, `:${p}_proc`));
-  }
+  if (grant.projectIds.length > 0) parts.push(`${columns.projectId} = ANY(${bind(`${p}_proj`, grant.projectIds)})`);
+  if (grant.procedureIds.length > 0) parts.push(procedureMatch(columns, bind(`${p}_proc`, grant.procedureIds)));
   return parts.length > 0 ? parts.join(' OR ') : null;
 }
 

@@ -65,6 +65,13 @@ describe('CallerAbility', () => {
     expect(token.can('run', 'Procedure', { projectId: 'p2', procedureId: 'x1' })).toBe(false);
     expect(token.isAdmin).toBe(false);
   });
+
+  it('tells whether rules can tell two procedures of one project apart', () => {
+    expect(new CallerAbility('u1', [grant('viewer', 'project', 'p1'), grant('admin', 'global', null)]).hasObjectRules).toBe(false);
+    expect(new CallerAbility('u1', [grant('runner', 'procedure', 'x1')]).hasObjectRules).toBe(true);
+    expect(new CallerAbility('u1', [grant('owner', 'project', 'p1')], [{ action: 'run', subject: 'Procedure', id: 'x1' }]).hasObjectRules).toBe(true);
+    expect(new CallerAbility('u1', [grant('owner', 'project', 'p1')], [{ action: 'read', subject: 'Procedure' }]).hasObjectRules).toBe(false);
+  });
 });
 
 describe('explainAccess', () => {

@@ -41,21 +41,32 @@ export interface ObjectAttributes {
   [key: string]: unknown;
 }
 
+/** The scopes a narrowed token carries. */
+export type TokenScopes = ReadonlyArray<{ action: string; subject: string; id?: string }>;
+
 /**
  * What one caller may do, built from their bindings with CASL. A narrowed token intersects the
  * owner's abilities with its scopes, so a token never exceeds its owner's current rights.
+ * Immutable once built, so one instance may serve many requests (GrantCache.abilityFor).
  */
 export class CallerAbility {
   private readonly ability: AppAbility;
   private readonly tokenAbility: AppAbility | null;
+  /**
+   * Some rule names one object: a procedure-scoped binding, or a token scope with an id. Without
+   * one, two procedures of the same project always get the same answers, so a check on one
+   * answers for all of them.
+   */
+  readonly hasObjectRules: boolean;
 
   constructor(
     readonly userId: string,
     readonly grants: Grant[],
-    readonly tokenScopes: ReadonlyArray<{ action: string; subject: string; id?: string }> | null = null,
+    readonly tokenScopes: TokenScopes | null = null,
   ) {
     this.ability = buildAbility(userId, grants);
     this.tokenAbility = tokenScopes ? buildTokenAbility(tokenScopes) : null;
+    this.hasObjectRules = grants.some((g) => g.scopeType === 'procedure') || (tokenScopes ?? []).some((s) => s.id !== undefined);
   }
 
   /** May the caller do `action` on some object of this type (type-level check for route guards)? */
@@ -116,7 +127,7 @@ function buildAbility(userId: string, grants: Grant[]): AppAbility {
   return build();
 }
 
-function buildTokenAbility(scopes: ReadonlyArray<{ action: string; subject: string; id?: string }>): AppAbility {
+function buildTokenAbility(scopes: TokenScopes): AppAbility {
   const { can, build } = new AbilityBuilder<AppAbility>(createMongoAbility);
   for (const scope of scopes) {
     const action = scope.action as Action;
@@ -139,7 +150,7 @@ function buildTokenAbility(scopes: ReadonlyArray<{ action: string; subject: stri
 
 function intersectWithToken(
   scope: AccessScope,
-  tokenScopes: ReadonlyArray<{ action: string; subject: string; id?: string }>,
+  tokenScopes: TokenScopes,
   action: Action,
   subjectType: SubjectType,
 ): void {

@@ -1,75 +1,62 @@
-import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import type { Redis } from 'ioredis';
-import { ACCESS_INVALIDATION_CHANNEL, APP_CONFIG, type AppConfig, createRedisConnection, REDIS } from '@switchboard/core';
+import { Injectable } from '@nestjs/common';
+import { AccessCache } from './access-cache';
+import { AccessInvalidation, EVERYONE } from './access-invalidation';
 import { AccessRepository } from './access.repository';
-import type { Grant } from './caller-ability';
+import { CallerAbility, type Grant, type TokenScopes } from './caller-ability';
 
 const TTL_MS = 60_000;
-const ALL = '*';
+
+/** Abilities built from one grants array: the owner's own, and one per narrowed token's scopes. */
+interface Abilities {
+  own?: CallerAbility;
+  narrowed: WeakMap<TokenScopes, CallerAbility>;
+}
 
 /**
  * Caches each user's grants (bindings resolved through teams and roles) in the api process, and
- * drops them in every process the moment a binding, membership, role or user changes: changes
- * publish on Redis; a generation counter keeps a read that raced a change from being cached.
- * The TTL bounds staleness should an invalidation message ever be lost.
+ * drops them in every process the moment a binding, membership, role or user changes (through
+ * AccessInvalidation). The TTL bounds staleness should an invalidation ever go unnoticed.
  */
 @Injectable()
-export class GrantCache implements OnModuleDestroy {
-  private readonly entries = new Map<string, { grants: Grant[]; expiresAt: number }>();
-  /** Lookups in flight, shared by concurrent requests of one user (no stampede when an entry expires). */
-  private readonly pending = new Map<string, Promise<Grant[]>>();
-  private generation = 0;
-  private subscriber: Redis | undefined;
-  private subscribed: Promise<void> | undefined;
+export class GrantCache {
+  private readonly cache: AccessCache<Grant[]>;
+  /** Keyed by the cached grants array itself: a new array (after a change or the TTL) builds new abilities. */
+  private readonly abilities = new WeakMap<Grant[], Abilities>();
 
   constructor(
     private readonly repository: AccessRepository,
-    @Inject(REDIS) private readonly redis: Redis,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
-
-  private listen(): Promise<void> {
-    this.subscribed ??= (async () => {
-      this.subscriber = createRedisConnection(this.config.REDIS_URL, { name: 'switchboard-access' });
-      this.subscriber.on('message', (_channel: string, userId: string) => this.drop(userId));
-      // After a reconnect, messages sent meanwhile are lost: start from an empty cache.
-      this.subscriber.on('ready', () => this.drop(ALL));
-      await this.subscriber.subscribe(ACCESS_INVALIDATION_CHANNEL);
-    })();
-    return this.subscribed;
+    private readonly invalidation: AccessInvalidation,
+  ) {
+    this.cache = new AccessCache<Grant[]>(invalidation, { ttlMs: TTL_MS, ownerOf: (userId) => userId });
   }
 
-  async grantsFor(userId: string): Promise<Grant[]> {
-    await this.listen();
-    const cached = this.entries.get(userId);
-    if (cached && cached.expiresAt > Date.now()) return cached.grants;
-    const inFlight = this.pending.get(userId);
-    if (inFlight) return inFlight;
-    const generation = this.generation;
-    const lookup = this.repository.grantsForUser(userId).then((grants) => {
-      if (generation === this.generation) this.entries.set(userId, { grants, expiresAt: Date.now() + TTL_MS });
-      return grants;
-    }).finally(() => this.pending.delete(userId));
-    this.pending.set(userId, lookup);
-    return lookup;
+  grantsFor(userId: string): Promise<Grant[]> {
+    return this.cache.get(userId, () => this.repository.grantsForUser(userId));
   }
 
-  private drop(userId: string): void {
-    this.generation += 1;
-    // A lookup in flight may predate the change: later callers must not join it.
-    if (userId === ALL) this.pending.clear();
-    else this.pending.delete(userId);
-    if (userId === ALL) this.entries.clear();
-    else this.entries.delete(userId);
+  /**
+   * The caller's ability from their current grants, intersected with a narrowed token's scopes. An
+   * ability depends on nothing else, so it is built once per grants array and scopes object and
+   * reused by every request that brings the same ones.
+   */
+  async abilityFor(userId: string, tokenScopes: TokenScopes | null): Promise<CallerAbility> {
+    const grants = await this.grantsFor(userId);
+    let built = this.abilities.get(grants);
+    if (!built) {
+      built = { narrowed: new WeakMap() };
+      this.abilities.set(grants, built);
+    }
+    if (tokenScopes === null) return (built.own ??= new CallerAbility(userId, grants, null));
+    let ability = built.narrowed.get(tokenScopes);
+    if (!ability) {
+      ability = new CallerAbility(userId, grants, tokenScopes);
+      built.narrowed.set(tokenScopes, ability);
+    }
+    return ability;
   }
 
   /** Tells every api process (this one included) that a user's access changed; `*` for everyone. */
-  async invalidate(userId: string | typeof ALL = ALL): Promise<void> {
-    this.drop(userId);
-    await this.redis.publish(ACCESS_INVALIDATION_CHANNEL, userId);
-  }
-
-  onModuleDestroy(): void {
-    this.subscriber?.disconnect();
+  invalidate(userId: string = EVERYONE): Promise<void> {
+    return this.invalidation.invalidate(userId);
   }
 }

@@ -11,3 +11,4 @@ export * from './actor';
 export * from './di-tokens';
 export * from './secret-box';
 export * from './query-rows';
+export * from './prepared-query';

@@ -5,6 +5,7 @@ import {
   type Actor, APP_CONFIG, type AppConfig, REDIS, RateLimitedError, rowsOf, TransactionRunner, UnauthenticatedError,
 } from '@switchboard/core';
 import { AuditWriter } from '@switchboard/audit';
+import { AccessCache, AccessInvalidation } from '@switchboard/access';
 import { LoginThrottle } from './login-throttle';
 import { verifyAgainstDummy, verifyPassword } from './password-hasher';
 import { API_TOKEN_PREFIX, generateSecret, sha256Hex } from './secret-token';
@@ -17,6 +18,16 @@ import type { TokenScope } from './api-token.entity';
 const INVALID_CREDENTIALS = 'invalid username or password';
 // last_seen_at / last_used_at are written at most this often, so reads do not turn into writes.
 const TOUCH_INTERVAL_MS = 60_000;
+/**
+ * How long an api process keeps a resolved bearer token. A revoked token, a disabled or changed
+ * owner is dropped at once through AccessInvalidation; this only bounds an invalidation that goes
+ * unnoticed, and saves a database round trip on nearly every token request.
+ */
+const TOKEN_CACHE_MS = 5_000;
+/** How long a process takes its own touch of a session as the latest, for requests that read the row before it. */
+const RECENT_TOUCH_MS = 5_000;
+/** Bound on the sessions whose last touch a process remembers (forgetting one costs a redundant UPDATE). */
+const MAX_REMEMBERED_TOUCHES = 10_000;
 
 /** Columns of the caller's user, read in the same query as the session or token. */
 const USER_COLUMNS = `u.id AS u_id, u.username AS u_username, u.display_name AS u_display_name, u.email AS u_email,
@@ -52,10 +63,25 @@ interface CallerRow extends UserColumns {
   revoked_at?: Date | null;
 }
 
+/** A bearer token as read from the database, kept by the process for TOKEN_CACHE_MS. */
+interface ResolvedToken {
+  caller: AuthenticatedCaller & { tokenId: string };
+  expiresAt: number | null;
+  /** When last_used_at last moved, as far as this process knows. */
+  lastUsedAt: number | null;
+}
+
 /** Logins, sessions and bearer tokens: turns a cookie or an Authorization header into a caller. */
 @Injectable()
 export class AuthenticationService {
   private readonly throttle: LoginThrottle;
+  /** Keyed by the token's SHA-256; only live tokens of enabled users are kept. */
+  private readonly tokens: AccessCache<ResolvedToken | null>;
+  /** Token touches in flight, by token id: concurrent requests of one token leave it to the first. */
+  private readonly tokenTouches = new Map<string, Promise<void>>();
+  /** Session touches in flight, and when this process last made one, by session id hash. */
+  private readonly sessionTouches = new Map<string, Promise<void>>();
+  private readonly sessionsTouchedAt = new Map<string, number>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -64,8 +90,10 @@ export class AuthenticationService {
     private readonly audit: AuditWriter,
     @Inject(REDIS) redis: Redis,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    invalidation: AccessInvalidation,
   ) {
     this.throttle = new LoginThrottle(redis, config.SWITCHBOARD_LOGIN_MAX_FAILURES, config.SWITCHBOARD_LOGIN_WINDOW_SECONDS, config.SWITCHBOARD_LOGIN_MAX_FAILURES_PER_IP);
+    this.tokens = new AccessCache<ResolvedToken | null>(invalidation, { ttlMs: TOKEN_CACHE_MS, ownerOf: (_hash, token) => token?.caller.user.id ?? null });
   }
 
   /** Checks a password and opens a session. Failures are slowed, counted and audited; none says why. */
@@ -127,38 +155,81 @@ export class AuthenticationService {
       await this.dataSource.query('DELETE FROM sessions WHERE id_hash = $1', [idHash]);
       return null;
     }
-    if (row.last_seen_at && now - row.last_seen_at.getTime() > TOUCH_INTERVAL_MS) {
-      await this.dataSource.query(`UPDATE sessions SET last_seen_at = now() WHERE id_hash = $1 AND last_seen_at < now() - interval '60 seconds'`, [idHash]);
-    }
+    if (row.last_seen_at && now - row.last_seen_at.getTime() > TOUCH_INTERVAL_MS) await this.touchSession(idHash);
     return { user: userFrom(row), via: 'session', sessionIdHash: idHash, tokenScopes: null };
   }
 
-  /** Resolves a bearer token. Returns null for unknown, expired, revoked, or a disabled owner. */
+  /**
+   * Moves a session's last_seen_at, at most once a minute. Conditional, so that of the processes
+   * that found it due only one writes; within a process, the first request does it, and requests
+   * that read the row before that write committed (just before, or while it ran) do not try again.
+   */
+  private async touchSession(idHash: string): Promise<void> {
+    const touchedAt = this.sessionsTouchedAt.get(idHash);
+    if ((touchedAt !== undefined && Date.now() - touchedAt < RECENT_TOUCH_MS) || this.sessionTouches.has(idHash)) return;
+    const touching = this.dataSource.query(
+      `UPDATE sessions SET last_seen_at = now() WHERE id_hash = $1 AND last_seen_at < now() - interval '60 seconds'`, [idHash],
+    ).then(() => {
+      if (this.sessionsTouchedAt.size >= MAX_REMEMBERED_TOUCHES) this.sessionsTouchedAt.clear();
+      this.sessionsTouchedAt.set(idHash, Date.now());
+    }).finally(() => this.sessionTouches.delete(idHash));
+    this.sessionTouches.set(idHash, touching);
+    await touching;
+  }
+
+  /**
+   * Resolves a bearer token. Returns null for unknown, expired, revoked, or a disabled owner. The
+   * resolved token is kept per process for a few seconds; revoking it, or disabling or changing its
+   * owner, drops it in every process before their next request (AccessInvalidation).
+   */
   async authenticateToken(bearer: string): Promise<AuthenticatedCaller | null> {
     if (!bearer.startsWith(API_TOKEN_PREFIX) || bearer.length > 200) return null;
+    const hash = sha256Hex(bearer);
+    const token = await this.tokens.get(hash, () => this.resolveToken(hash));
+    if (!token || (token.expiresAt !== null && token.expiresAt <= Date.now())) return null;
+    if (token.lastUsedAt === null || Date.now() - token.lastUsedAt > TOUCH_INTERVAL_MS) await this.touchToken(token);
+    return token.caller;
+  }
+
+  private async resolveToken(tokenHash: string): Promise<ResolvedToken | null> {
     const rows: CallerRow[] = await this.dataSource.query(
       `SELECT t.id AS token_id, t.user_id, t.scopes, t.expires_at, t.last_used_at, t.revoked_at, u.disabled, ${USER_COLUMNS}
          FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1`,
-      [sha256Hex(bearer)],
+      [tokenHash],
     );
     const row = rows[0];
-    if (!row || row.disabled || row.revoked_at || (row.expires_at && row.expires_at.getTime() <= Date.now())) return null;
-    if (!row.last_used_at || Date.now() - row.last_used_at.getTime() > TOUCH_INTERVAL_MS) {
-      // Token use is audited as often as last_used_at moves (at most once a minute per token),
-      // which keeps every token's activity visible without a write per request.
-      await this.tx.run(async (manager) => {
-        // Conditional: of many concurrent requests that saw a stale time, only one touches and audits.
-        const touched = rowsOf<{ id: string }>(await manager.query(
-          `UPDATE api_tokens SET last_used_at = now() WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '60 seconds') RETURNING id`,
-          [row.token_id],
-        ));
-        if (touched.length === 0) return;
-        await this.audit.record(manager, { type: 'token', id: row.user_id, name: row.u_username, tokenId: row.token_id }, {
-          action: 'token.used', outcome: 'succeeded', resourceType: 'token', resourceId: row.token_id,
-        });
+    if (!row || !row.token_id || row.disabled || row.revoked_at) return null;
+    return {
+      caller: { user: userFrom(row), via: 'token', tokenId: row.token_id, tokenScopes: row.scopes ?? null },
+      expiresAt: row.expires_at ? row.expires_at.getTime() : null,
+      lastUsedAt: row.last_used_at ? row.last_used_at.getTime() : null,
+    };
+  }
+
+  /**
+   * Moves last_used_at and audits the use, at most once a minute per token. Token use is audited as
+   * often as last_used_at moves, which keeps every token's activity visible without a write per
+   * request. The first request that finds the token due does it; others of the same process go on.
+   */
+  private async touchToken(token: ResolvedToken): Promise<void> {
+    const { tokenId, user } = token.caller;
+    if (this.tokenTouches.has(tokenId)) return;
+    const touching = this.tx.run(async (manager) => {
+      // Conditional: of the processes that found the token due, only one touches and audits.
+      const touched = rowsOf<{ id: string }>(await manager.query(
+        `UPDATE api_tokens SET last_used_at = now() WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '60 seconds') RETURNING id`,
+        [tokenId],
+      ));
+      if (touched.length === 0) return;
+      await this.audit.record(manager, { type: 'token', id: user.id, name: user.username, tokenId }, {
+        action: 'token.used', outcome: 'succeeded', resourceType: 'token', resourceId: tokenId,
       });
-    }
-    return { user: userFrom(row), via: 'token', tokenId: row.token_id, tokenScopes: row.scopes ?? null };
+    }).then(() => {
+      // Touched here or, within the minute, elsewhere: not due again before a minute from now.
+      token.lastUsedAt = Date.now();
+    }).finally(() => this.tokenTouches.delete(tokenId));
+    this.tokenTouches.set(tokenId, touching);
+    await touching;
   }
 
   private async recordLogin(actor: Actor, username: string, userId: string | null, outcome: 'failed' | 'denied', reason: string): Promise<void> {

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 
 /** Random bearer secrets: 256 bits, URL-safe. Stored only as SHA-256 (fine for high-entropy secrets). */
 export function generateSecret(prefix: string): string {
@@ -6,7 +6,7 @@ export function generateSecret(prefix: string): string {
 }
 
 export function sha256Hex(value: string): string {
-  return createHash('sha256').update(value).digest('hex');
+  return hash('sha256', value, 'hex');
 }
 
 export const API_TOKEN_PREFIX = 'sbt_';

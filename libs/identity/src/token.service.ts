@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { type Actor, InvalidError, NotFoundError, TransactionRunner } from '@switchboard/core';
 import { AuditWriter } from '@switchboard/audit';
-import { AccessRepository, ACTIONS, type Action, CallerAbility, SUBJECTS, type SubjectType } from '@switchboard/access';
+import { AccessInvalidation, AccessRepository, ACTIONS, type Action, CallerAbility, SUBJECTS, type SubjectType } from '@switchboard/access';
 import { ApiTokenEntity } from './api-token.entity';
 import { API_TOKEN_PREFIX, generateSecret, sha256Hex } from './secret-token';
 import type { CreateTokenInput } from './identity.schema';
@@ -35,6 +35,7 @@ export class TokenService {
     private readonly tx: TransactionRunner,
     private readonly audit: AuditWriter,
     private readonly access: AccessRepository,
+    private readonly invalidation: AccessInvalidation,
   ) {}
 
   /** A token's scopes must be a subset of its owner's rights: each one is checked now. */
@@ -85,13 +86,16 @@ export class TokenService {
 
   /** Revokes one of the caller's own tokens (or any, for admins); others' tokens are "not found". */
   async revoke(actor: Actor, tokenId: string, mayRevokeAny: boolean): Promise<void> {
-    await this.tx.run(async (manager) => {
+    const ownerId = await this.tx.run(async (manager) => {
       const token = await manager.getRepository(ApiTokenEntity).findOneBy({ id: tokenId });
       if (!token || token.revokedAt || (!mayRevokeAny && token.userId !== actor.id)) throw new NotFoundError('token');
       await manager.update(ApiTokenEntity, { id: tokenId }, { revokedAt: new Date() });
       await this.audit.record(manager, actor, {
         action: 'token.revoked', outcome: 'succeeded', resourceType: 'token', resourceId: tokenId, details: { before: toTokenView(token) },
       });
+      return token.userId;
     });
+    // After the commit: every api process drops the owner's resolved tokens before its next request.
+    await this.invalidation.invalidate(ownerId);
   }
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { type Actor, ConflictError, NotFoundError, TransactionRunner } from '@switchboard/core';
 import { AuditWriter } from '@switchboard/audit';
+import { AccessInvalidation } from '@switchboard/access';
 import { hashPassword } from './password-hasher';
 import { UserRepository } from './user.repository';
 import type { UserEntity } from './user.entity';
@@ -30,6 +31,7 @@ export class UserService {
     private readonly users: UserRepository,
     private readonly tx: TransactionRunner,
     private readonly audit: AuditWriter,
+    private readonly invalidation: AccessInvalidation,
   ) {}
 
   async create(actor: Actor, input: CreateUserInput): Promise<UserEntity> {
@@ -50,7 +52,7 @@ export class UserService {
 
   async update(actor: Actor, id: string, input: UpdateUserInput): Promise<UserEntity> {
     const passwordHash = input.password ? await hashPassword(input.password) : undefined;
-    return this.tx.run(async (manager) => {
+    const updated = await this.tx.run(async (manager) => {
       const user = await this.users.findById(id, manager);
       if (!user) throw new NotFoundError('user');
       const before = toUserView(user);
@@ -59,7 +61,7 @@ export class UserService {
       if (input.disabled !== undefined) user.disabled = input.disabled;
       if (passwordHash) user.passwordHash = passwordHash;
       const saved = await this.users.save(manager, user);
-      // A disabled user's sessions end at once; tokens are refused by the owner check on each use.
+      // A disabled user's sessions end at once; their tokens with the invalidation below.
       if (input.disabled) await manager.query('DELETE FROM sessions WHERE user_id = $1', [id]);
       await this.audit.record(manager, actor, {
         action: input.disabled ? 'user.disabled' : 'user.updated', outcome: 'succeeded', resourceType: 'user', resourceId: id,
@@ -67,5 +69,9 @@ export class UserService {
       });
       return saved;
     });
+    // After the commit: every api process drops what it holds of this user (resolved tokens carry
+    // the user, and refuse a disabled one only when read again).
+    await this.invalidation.invalidate(id);
+    return updated;
   }
 }

@@ -5,5 +5,6 @@ export * from './procedure.entity';
 export * from './procedure-version.entity';
 export * from './project.schema';
 export * from './project.service';
+export * from './procedure.repository';
 export * from './procedure.service';
 export * from './procedure-review.service';

@@ -2,12 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { type Actor, ConflictError, ForbiddenError, InvalidError, NotFoundError, NotVisibleError, TooLargeError, TransactionRunner } from '@switchboard/core';
 import { AuditWriter } from '@switchboard/audit';
-import { accessFilter, type CallerAbility } from '@switchboard/access';
+import type { CallerAbility } from '@switchboard/access';
 import {
   compileParameterSchema, DEFINITION_MAX_BYTES, type DefinitionContentType, DefinitionError, exportDefinition, parseDefinition,
   type ProcedureDefinition,
 } from './definition';
 import { ProcedureEntity } from './procedure.entity';
+import { type CatalogEntry, type CatalogFilter, ProcedureRepository } from './procedure.repository';
 import { ProcedureVersionEntity, type VersionStatus } from './procedure-version.entity';
 import { ProjectEntity } from './project.entity';
 import { ProjectService } from './project.service';
@@ -30,8 +31,11 @@ export interface LoadedProcedure {
   procedure: ProcedureEntity;
   project: ProjectEntity;
   version: ProcedureVersionEntity | null;
-  permissions: ProcedurePermissions;
+  permissions: Readonly<ProcedurePermissions>;
 }
+
+// Per ability, at most this many remembered answers (one per project, or per procedure where rules name procedures).
+const MAX_REMEMBERED_PERMISSIONS = 1_000;
 
 export function procedureAttributes(procedure: Pick<ProcedureEntity, 'id' | 'projectId'>): { projectId: string; procedureId: string } {
   return { projectId: procedure.projectId, procedureId: procedure.id };
@@ -40,22 +44,42 @@ export function procedureAttributes(procedure: Pick<ProcedureEntity, 'id' | 'pro
 /** Defining procedures: create from YAML/JSON, new immutable versions, catalog, export, archive. */
 @Injectable()
 export class ProcedureService {
+  /** Answers already computed, per ability (abilities are immutable and reused across requests). */
+  private readonly remembered = new WeakMap<CallerAbility, Map<string, Readonly<ProcedurePermissions>>>();
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly tx: TransactionRunner,
     private readonly audit: AuditWriter,
     private readonly projects: ProjectService,
+    private readonly repository: ProcedureRepository,
   ) {}
 
-  permissionsOf(ability: CallerAbility, procedure: Pick<ProcedureEntity, 'id' | 'projectId'>): ProcedurePermissions {
-    const attrs = procedureAttributes(procedure);
-    return {
-      read: ability.can('read', 'Procedure', attrs),
-      run: ability.can('run', 'Procedure', attrs),
-      update: ability.can('update', 'Procedure', attrs),
-      archive: ability.can('delete', 'Procedure', attrs),
-      approve: ability.can('approve', 'Procedure', attrs),
-    };
+  /**
+   * What the caller may do with a procedure. Unless a rule names single procedures, every
+   * procedure of a project gets the same answers, so they are computed once per project.
+   */
+  permissionsOf(ability: CallerAbility, procedure: Pick<ProcedureEntity, 'id' | 'projectId'>): Readonly<ProcedurePermissions> {
+    const key = ability.hasObjectRules ? `${procedure.projectId}/${procedure.id}` : procedure.projectId;
+    let known = this.remembered.get(ability);
+    if (!known) {
+      known = new Map();
+      this.remembered.set(ability, known);
+    }
+    let permissions = known.get(key);
+    if (!permissions) {
+      const attrs = procedureAttributes(procedure);
+      permissions = Object.freeze({
+        read: ability.can('read', 'Procedure', attrs),
+        run: ability.can('run', 'Procedure', attrs),
+        update: ability.can('update', 'Procedure', attrs),
+        archive: ability.can('delete', 'Procedure', attrs),
+        approve: ability.can('approve', 'Procedure', attrs),
+      });
+      if (known.size >= MAX_REMEMBERED_PERMISSIONS) known.clear();
+      known.set(key, permissions);
+    }
+    return permissions;
   }
 
   /** Loads a procedure the caller may read or run; anything else is "not found". */
@@ -71,23 +95,8 @@ export class ProcedureService {
   }
 
   /** The catalog: procedures the caller may read or run, filtered in SQL, keyset-paged by name. */
-  async list(
-    ability: CallerAbility,
-    filter: { projectId?: string; q?: string; limit: number; after?: { name: string; id: string } | null },
-  ): Promise<Array<ProcedureEntity & { projectName: string }>> {
-    const acl = accessFilter([ability.scopeFor('read', 'Procedure'), ability.scopeFor('run', 'Procedure')], { projectId: 'p.project_id', procedureId: 'p.id' }, ability.userId);
-    const query = this.dataSource.getRepository(ProcedureEntity).createQueryBuilder('p')
-      .innerJoin(ProjectEntity, 'pr', 'pr.id = p.project_id')
-      .addSelect('pr.name', 'project_name')
-      .where('p.archived_at IS NULL')
-      .andWhere(acl.sql, acl.params)
-      .orderBy('p.name', 'ASC').addOrderBy('p.id', 'ASC')
-      .limit(filter.limit);
-    if (filter.projectId) query.andWhere('p.project_id = :projectId', { projectId: filter.projectId });
-    if (filter.q) query.andWhere("(p.name ILIKE :q ESCAPE '\\' OR p.description ILIKE :q ESCAPE '\\')", { q: `%${filter.q.replace(/[\\%_]/g, (m) => `\\${m}`)}%` });
-    if (filter.after) query.andWhere('(p.name, p.id) > (:afterName, :afterId)', { afterName: filter.after.name, afterId: filter.after.id });
-    const { entities, raw } = await query.getRawAndEntities<{ project_name: string }>();
-    return entities.map((entity, index) => Object.assign(entity, { projectName: raw[index].project_name }));
+  list(ability: CallerAbility, filter: CatalogFilter): Promise<CatalogEntry[]> {
+    return this.repository.catalogPage(ability, filter);
   }
 
   async create(actor: Actor, ability: CallerAbility, projectId: string, input: DefinitionInput): Promise<{ procedure: ProcedureEntity; version: ProcedureVersionEntity }> {

@@ -2,7 +2,7 @@ import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/com
 import { Reflector } from '@nestjs/core';
 import { type Actor, type DomainError, ForbiddenError, TransactionRunner, UnauthenticatedError } from '@switchboard/core';
 import { AuditWriter } from '@switchboard/audit';
-import { CallerAbility, GrantCache, POLICY_KEY, type RoutePolicy } from '@switchboard/access';
+import { GrantCache, POLICY_KEY, type RoutePolicy } from '@switchboard/access';
 import { type AuthenticatedCaller, AuthenticationService, SESSION_COOKIE } from '@switchboard/identity';
 import type { CallerRequest } from './current-caller.decorator';
 
@@ -42,7 +42,7 @@ export class AccessGuard implements CanActivate {
       await this.deny(actor, request, 'missing X-Requested-With: switchboard header on a cookie-authenticated write');
       throw audited(new ForbiddenError('cookie-authenticated writes need the header X-Requested-With: switchboard'));
     }
-    const ability = new CallerAbility(auth.user.id, await this.grants.grantsFor(auth.user.id), auth.tokenScopes);
+    const ability = await this.grants.abilityFor(auth.user.id, auth.tokenScopes);
     request.caller.ability = ability;
     if (policy.kind === 'ability' && !ability.canSomewhere(policy.action, policy.subject)) {
       await this.deny(actor, request, `needs ${policy.action} on ${policy.subject}`);
@@ -85,14 +85,15 @@ export async function recordDenial(
 }
 
 export function actorFor(request: CallerRequest, auth: AuthenticatedCaller | null): Actor {
-  const base = {
-    ip: request.ip ?? null,
-    userAgent: typeof request.headers['user-agent'] === 'string' ? request.headers['user-agent'].slice(0, 512) : null,
-    requestId: String(request.id),
-  };
-  if (!auth) return { ...base, type: 'anonymous', id: null, name: 'anonymous' };
+  // Object literals, not a spread of shared fields: this runs on every request, and V8 builds a
+  // literal of known shape far faster than it clones and extends an object.
+  const ip = request.ip ?? null;
+  const agent = request.headers['user-agent'];
+  const userAgent = typeof agent === 'string' ? agent.slice(0, 512) : null;
+  const requestId = String(request.id);
+  if (!auth) return { ip, userAgent, requestId, type: 'anonymous', id: null, name: 'anonymous' };
   return {
-    ...base,
+    ip, userAgent, requestId,
     type: auth.via === 'token' ? 'token' : 'user',
     id: auth.user.id,
     name: auth.user.username,

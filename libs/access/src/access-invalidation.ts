@@ -1,0 +1,85 @@
+import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { ACCESS_INVALIDATION_CHANNEL, APP_CONFIG, type AppConfig, createRedisConnection, REDIS } from '@switchboard/core';
+
+/** Names every user at once in an invalidation. */
+export const EVERYONE = '*';
+
+/** What a cache of access needs from the invalidation channel (an interface, so caches can be tested without Redis). */
+export interface InvalidationSource {
+  /** Whether this process hears invalidations right now; while not, nothing may be served from a cache. */
+  readonly isListening: boolean;
+  onInvalidate(listener: (userId: string) => void): void;
+}
+
+/**
+ * "This user's access changed" (`*`: everyone's), told to every api process over one Redis channel:
+ * a binding, a team membership, a role or a project setting changed, a token was revoked, a user was
+ * disabled or changed. The caches of access (GrantCache, the resolved-token cache) listen here.
+ *
+ * A message sent while a process is disconnected from Redis is lost to it, so a process counts as
+ * listening only from the moment its subscription is confirmed until its connection drops, and
+ * tells its listeners to drop everything on each (re)subscription. Caches bypass themselves while it
+ * is not listening; their TTL bounds staleness only where a loss goes unnoticed (a message dropped
+ * on a connection that still looks alive).
+ */
+@Injectable()
+export class AccessInvalidation implements InvalidationSource, OnModuleInit, OnModuleDestroy {
+  private readonly listeners = new Set<(userId: string) => void>();
+  private subscriber: Redis | undefined;
+  private listening = false;
+
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  get isListening(): boolean {
+    this.start();
+    return this.listening;
+  }
+
+  onInvalidate(listener: (userId: string) => void): void {
+    this.listeners.add(listener);
+  }
+
+  /** Tells every api process (this one first) that a user's access changed; `*` for everyone. */
+  async invalidate(userId: string = EVERYONE): Promise<void> {
+    this.notify(userId);
+    await this.redis.publish(ACCESS_INVALIDATION_CHANNEL, userId);
+  }
+
+  /** At boot, so that caches work from the first requests on. */
+  onModuleInit(): void {
+    this.start();
+  }
+
+  private start(): void {
+    if (this.subscriber) return;
+    const subscriber = createRedisConnection(this.config.REDIS_URL, { name: 'switchboard-access' });
+    this.subscriber = subscriber;
+    subscriber.on('message', (_channel: string, userId: string) => this.notify(userId));
+    subscriber.on('close', () => {
+      this.listening = false;
+    });
+    // On every (re)connection. ioredis also re-subscribes by itself; SUBSCRIBE twice is harmless, and
+    // only the answer to ours tells when messages arrive again. Whatever was sent meanwhile is lost:
+    // start from empty caches.
+    subscriber.on('ready', () => {
+      subscriber.subscribe(ACCESS_INVALIDATION_CHANNEL).then(() => {
+        if (subscriber.status !== 'ready') return;
+        this.notify(EVERYONE);
+        this.listening = true;
+      }, () => undefined);
+    });
+  }
+
+  private notify(userId: string): void {
+    for (const listener of this.listeners) listener(userId);
+  }
+
+  onModuleDestroy(): void {
+    this.listening = false;
+    this.subscriber?.disconnect();
+  }
+}
