@@ -128,6 +128,16 @@ timeout: 5m
     return context;
   }
 
+  it('revalidates the page on every load and caches content-hashed assets for a year', async () => {
+    const page = await api.http.get('/');
+    expect(page.headers['cache-control']).toBe('no-cache');
+    expect((await api.http.get('/index.html')).headers['cache-control']).toBe('no-cache');
+    const asset = /src="(\/assets\/[^"]+\.js)"/.exec(page.text)?.[1];
+    expect(asset).toBeDefined();
+    const script = await api.http.get(asset!).set('Accept-Encoding', 'br');
+    expect(script.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+  });
+
   it('shows the catalog quickly on a first, uncached load, grouped by project with last runs and success rates', async () => {
     const context = await danaContext();
     const page = await context.newPage();

@@ -5,7 +5,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import cookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { basename, resolve, sep } from 'node:path';
 import { type AppConfig, createLogger, PinoNestLogger, requestContextStorage } from '@switchboard/core';
 import { ApiModule } from './api.module';
 import { MetricsService } from './metrics/metrics.service';
@@ -93,6 +93,16 @@ export function webAppDir(): string | null {
 }
 
 /**
+ * index.html is revalidated on every load; the bundler's assets carry a content hash in their
+ * names, so they never change and are cached for a year; anything else for an hour.
+ */
+export function cacheControlFor(filePath: string): string {
+  if (basename(filePath).startsWith('index.html')) return 'no-cache';
+  if (filePath.includes(`${sep}assets${sep}`)) return 'public, max-age=31536000, immutable';
+  return 'public, max-age=3600';
+}
+
+/**
  * Serves the single-page app at `/` when it has been built. Unknown paths outside /api and
  * /health get index.html, so bookmarked routes of the app load; API paths keep their 404s.
  */
@@ -100,7 +110,13 @@ async function serveWebApp(app: NestFastifyApplication): Promise<void> {
   const dir = webAppDir();
   if (!dir) return;
   // The build writes .br and .gz beside each asset; serve those to clients that accept them.
-  await app.register(fastifyStatic, { root: dir, prefix: '/', wildcard: false, index: ['index.html'], maxAge: '1h', immutable: false, preCompressed: true });
+  await app.register(fastifyStatic, {
+    root: dir, prefix: '/', wildcard: false, index: ['index.html'], preCompressed: true,
+    // Ours, not the plugin's: its maxAge would also cover index.html, and after a deploy browsers
+    // would keep the old page (and its old asset names) for as long.
+    cacheControl: false,
+    setHeaders: (reply, filePath) => void reply.header('cache-control', cacheControlFor(filePath)),
+  });
   const fastify = app.getHttpAdapter().getInstance();
   // Callback style, as it runs before every request: a hook that answers calls no done().
   fastify.addHook('onRequest', (request, reply, done) => {
