@@ -98,7 +98,7 @@ export function formatReport(r: BenchResult): string {
     return [`${String(name)} c=${(e as ThroughputEntry).concurrency}`, p.commits, p.writeTransactions, p.walRecords, p.walBytes, p.walFsyncs ?? '-'];
   })));
   out.push('');
-  out.push('Audit chain head (SELECT … FROM audit_chain_head FOR UPDATE): one global row lock, held until COMMIT');
+  out.push('Audit chain head (SELECT … FROM audit_chain_head FOR UPDATE): one global row lock, since the sealer taken only by the AuditSealer, once per sealed batch');
   out.push(table(['', 'locks/exec', 'mean wait ms', 'wait ms/exec'], T.switchboard.map((e) => {
     const lock = e.statements.find((st) => /audit_chain_head/.test(st.query) && /FOR UPDATE/i.test(st.query));
     return [`switchboard c=${e.concurrency}`, lock?.callsPerExecution ?? '-', lock ? Math.round(lock.meanMs * 100) / 100 : '-', lock ? Math.round(lock.meanMs * lock.callsPerExecution * 10) / 10 : '-'];

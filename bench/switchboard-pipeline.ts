@@ -133,6 +133,7 @@ export class RunningSwitchboard implements RunningPipeline {
   }
 
   async stop(): Promise<void> {
+    this.cachedClient?.close();
     await Promise.all([this.api.stop(), this.worker.stop()]);
   }
 }

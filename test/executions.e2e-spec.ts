@@ -57,6 +57,23 @@ describe('executions: run steps in any language and pass outputs', () => {
     expect(existsSync(marker)).toBe(false);
   });
 
+  it('runs the version active at the trigger, also right after a new one was activated; an archived procedure is not found', async () => {
+    const procedure = await createProcedure(admin, projectId, { name: 'evolving', steps: [{ name: 'say', run: 'echo one' }] });
+    const first = await runProcedure(admin, procedure.id);
+    expect((await admin.get(`/api/v1/executions/${first.id}`)).body.version).toBe(1);
+    const proposed = await admin.post(`/api/v1/procedures/${procedure.id}/versions`).set('Content-Type', 'application/yaml')
+      .send(`name: ${procedure.name}\nparameters: {level: {type: integer, required: true}}\nsteps: [{name: say, run: 'echo two $PARAM_LEVEL'}]\n`);
+    expect(proposed.status).toBe(201);
+    // The new version's parameters apply at once: the run the api tried first with version 1 is checked again.
+    expect((await admin.post(`/api/v1/procedures/${procedure.id}/executions`).send({ params: {} })).status).toBe(422);
+    const second = await runProcedure(admin, procedure.id, { level: 2 });
+    const done = await waitForStatus(admin, second.id, 'terminal');
+    expect(done).toMatchObject({ status: 'succeeded', version: 2 });
+    expect((await allLogLines(admin, second.id)).map((l) => l.text)).toContain('two 2');
+    expect((await admin.delete(`/api/v1/procedures/${procedure.id}`)).status).toBe(204);
+    expect((await admin.post(`/api/v1/procedures/${procedure.id}/executions`).send({ params: { level: 2 } })).status).toBe(404);
+  });
+
   it('answers 422 with one error per bad parameter and queues nothing', async () => {
     const procedure = await createProcedure(admin, projectId, {
       name: 'strict',

@@ -1,6 +1,8 @@
 import { createHmac } from 'node:crypto';
 import type TestAgent from 'supertest/lib/agent';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { QueueEvents } from 'bullmq';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createRedisConnection, NOTIFICATIONS_QUEUE, QUEUE_PREFIX } from '@switchboard/core';
 import { loginAgent, startTestApi, type TestApi, uniqueName } from './support/test-api';
 import { startTestWorker, type TestWorker, waitFor } from './support/test-worker';
 import { startHttpReceiver, startSmtpSink } from './support/receivers';
@@ -90,6 +92,40 @@ describe('notifications', () => {
       expect(receiver.received).toHaveLength(3);
     } finally {
       await receiver.close();
+    }
+  });
+
+  it('queues no notification for a run nobody hears of; a channel added afterwards hears of the next run', async () => {
+    // A worker without SMTP: owners are told by email only, so without channels nobody hears of a run.
+    const group = uniqueName('quiet');
+    const quietWorker = await startTestWorker({ SWITCHBOARD_WORKER_GROUPS: group });
+    const connection = createRedisConnection(inject('redisUrl'), { forBullWorker: true });
+    const events = new QueueEvents(NOTIFICATIONS_QUEUE, { connection, prefix: QUEUE_PREFIX });
+    const receiver = await startHttpReceiver();
+    try {
+      await events.waitUntilReady();
+      const queued: string[] = [];
+      events.on('added', ({ jobId }) => queued.push(jobId));
+      const project = await createProject(admin);
+      const procedure = await createProcedure(admin, project.id, { name: 'quiet', worker_group: group, steps: [{ name: 'ok', run: 'true' }] });
+      const unheard = await runProcedure(admin, procedure.id);
+      expect((await waitForStatus(admin, unheard.id, 'terminal')).status).toBe('succeeded');
+
+      const channel = await admin.post(`/api/v1/projects/${project.id}/channels`).send({ name: 'late', type: 'webhook', config: { url: receiver.url }, events: ['succeeded'] });
+      expect(channel.status).toBe(201);
+      const heard = await runProcedure(admin, procedure.id);
+      await waitForStatus(admin, heard.id, 'terminal');
+      await waitFor(async () => receiver.received.length >= 1, 'the webhook of the run after the channel was added');
+      expect((JSON.parse(receiver.received[0].body) as { executionId: string }).executionId).toBe(heard.id);
+      // Events are read in order: once the second run's job is seen, the first run's would have been.
+      await waitFor(async () => queued.some((id) => id.includes(heard.id)), 'the second run\'s notification job');
+      expect(queued.filter((id) => id.includes(unheard.id))).toEqual([]);
+      expect(queued.filter((id) => id.includes(heard.id))).toEqual([`event-${heard.id}_succeeded`]);
+    } finally {
+      await receiver.close();
+      await events.close();
+      connection.disconnect();
+      await quietWorker.close();
     }
   });
 

@@ -26,7 +26,7 @@ import { ApprovalsController } from './approvals/approvals.controller';
 import { MetricsController } from './metrics/metrics.controller';
 import { MetricsService } from './metrics/metrics.service';
 import { NotificationsController } from './notifications/notifications.controller';
-import { NotificationChannelService, NotificationEmitter } from '@switchboard/notifications';
+import { NotificationChannelService, NotificationEmitter, NotificationSubscriptions } from '@switchboard/notifications';
 import { ExecutionApprovalService } from '@switchboard/executions';
 import { ProcedureReviewService } from '@switchboard/procedures';
 
@@ -41,7 +41,7 @@ export class ApiModule {
         UserRepository, UserService, TokenService, AuthenticationService,
         ProjectService, ProcedureRepository, ProcedureService, ExecutionQueue, ExecutionService, ExecutionLiveHub,
         AccessInvalidation, GrantCache, AccessAdminService, TeamService, AuditQueryService, ExecutionApprovalService, ProcedureReviewService,
-        NotificationEmitter, NotificationChannelService, MetricsService,
+        NotificationSubscriptions, NotificationEmitter, NotificationChannelService, MetricsService,
         PolicyCoverageCheck,
         { provide: APP_GUARD, useClass: AccessGuard },
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },

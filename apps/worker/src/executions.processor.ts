@@ -48,6 +48,7 @@ export class ExecutionsProcessor {
 
   async start(): Promise<void> {
     await this.presence.start(this.workerId, this.groups);
+    this.engine.prepare();
     this.notifications.start();
     for (const group of this.groups) {
       const worker = new Worker<ExecutionJobData>(executionQueueName(group), (job, token) => this.handle(job, token), {

@@ -4,7 +4,7 @@ import { PlatformModule } from '@switchboard/platform';
 import { ExecutionEngine, ExecutionQueue, ExecutionReconciler, WorkerPresence } from '@switchboard/executions';
 import { ExecutionsProcessor } from './executions.processor';
 import { NotificationsProcessor } from './notifications.processor';
-import { NotificationDispatcher, NotificationEmitter } from '@switchboard/notifications';
+import { NotificationDispatcher, NotificationEmitter, NotificationSubscriptions } from '@switchboard/notifications';
 
 @Module({})
 export class WorkerModule {
@@ -12,7 +12,9 @@ export class WorkerModule {
     return {
       module: WorkerModule,
       imports: [PlatformModule.forRoot(config, 'worker')],
-      providers: [ExecutionEngine, ExecutionQueue, ExecutionReconciler, WorkerPresence, ExecutionsProcessor, NotificationEmitter, NotificationDispatcher, NotificationsProcessor],
+      providers: [
+        ExecutionEngine, ExecutionQueue, ExecutionReconciler, WorkerPresence, ExecutionsProcessor, NotificationSubscriptions, NotificationEmitter, NotificationDispatcher, NotificationsProcessor,
+      ],
     };
   }
 }

@@ -1,6 +1,6 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy, Optional } from '@nestjs/common';
 import { NotificationEmitter } from '@switchboard/notifications';
 import { executionEvent } from './execution-notification';
 import type { Redis } from 'ioredis';
@@ -8,18 +8,39 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { type Actor, APP_CONFIG, type AppConfig, LOGGER, type Logger, REDIS, SecretBox, TransactionRunner, rowsOf } from '@switchboard/core';
 import { AuditWriter } from '@switchboard/audit';
 import type { ProcedureDefinition, StepDefinition } from '@switchboard/procedures';
-import { ExecutionWorkspace, OutputBudget, runHttpStep, runShellStep, type StepLine, type StepResult } from '@switchboard/runner';
+import { ExecutionWorkspace, OutputBudget, runHttpStep, runShellStep, StepLauncher, type StepLine, type StepResult } from '@switchboard/runner';
 import type { ExecutionEntity, ExecutionStepRecord } from './execution.entity';
 import { auditActionFor, type ExecutionStatus } from './execution-state';
-import { ExecutionLogWriter, insertLogLines } from './execution-log-writer';
-import type { LogLine } from './execution-events';
+import { ExecutionLogWriter, logLineArrays } from './execution-log-writer';
 
 /** `done-limited`: finished a run of a procedure with a concurrency limit, so a waiting run may go now. */
 export type ProcessResult = 'done' | 'done-limited' | 'busy' | 'skipped';
 
-interface RunnableExecution extends ExecutionEntity {
+type RunnableExecution = Pick<
+  ExecutionEntity,
+  'id' | 'status' | 'procedureId' | 'projectId' | 'versionId' | 'version' | 'workerGroup' | 'secretParams' | 'attempt' | 'logSeq' | 'triggeredBy' | 'triggeredByName' | 'params'
+> & {
   definition: ProcedureDefinition;
   procedureName: string;
+};
+
+const RUNNABLE_COLUMNS = `e.id, e.status, e.procedure_id, e.project_id, e.version_id, e.version, e.worker_group, e.secret_params, e.attempt, e.log_seq,
+  e.triggered_by, e.triggered_by_name, e.params, v.definition, p.name AS procedure_name`;
+
+interface RunnableRow {
+  id: string; status: ExecutionStatus; procedure_id: string; project_id: string; version_id: string; version: number; worker_group: string;
+  secret_params: string | null; attempt: number; log_seq: number; triggered_by: string | null; triggered_by_name: string;
+  params: Record<string, unknown>; definition: ProcedureDefinition; procedure_name: string;
+}
+
+function runnableFrom(row: RunnableRow | undefined): RunnableExecution | undefined {
+  if (!row) return undefined;
+  return {
+    id: row.id, status: row.status, procedureId: row.procedure_id, projectId: row.project_id, versionId: row.version_id, version: row.version,
+    workerGroup: row.worker_group, secretParams: row.secret_params, attempt: row.attempt, logSeq: row.log_seq,
+    triggeredBy: row.triggered_by, triggeredByName: row.triggered_by_name, params: row.params,
+    definition: row.definition, procedureName: row.procedure_name,
+  };
 }
 
 interface RunOutcome {
@@ -27,16 +48,17 @@ interface RunOutcome {
   reason: string | null;
 }
 
-
 /**
  * Runs one execution on a worker: claims it with a conditional update (a job delivered twice never
  * runs twice), runs its steps in order as supervised child processes or HTTP requests, streams
  * and stores their output, and records the end state with its audit event in one transaction.
  */
 @Injectable()
-export class ExecutionEngine {
+export class ExecutionEngine implements OnModuleDestroy {
   /** Executions running in this process, by id, with the controller that cancels them. */
   readonly running = new Map<string, AbortController>();
+  /** Makes the steps' files and processes: forking this large process for every step would cost more. */
+  private readonly launcher = new StepLauncher();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -54,10 +76,9 @@ export class ExecutionEngine {
   }
 
   async process(executionId: string, workerId: string): Promise<ProcessResult> {
-    const execution = await this.loadRunnable(executionId);
-    if (!execution || execution.status !== 'queued') return 'skipped';
-    const claim = await this.claim(execution, workerId);
-    if (claim !== 'claimed') return claim;
+    const claim = await this.claim(executionId, workerId);
+    if (claim === 'busy' || claim === 'skipped') return claim;
+    const execution = claim;
     void this.notifications?.emit(executionEvent('started', execution, execution.procedureName, { status: 'running' }));
     const controller = new AbortController();
     this.running.set(executionId, controller);
@@ -77,48 +98,57 @@ export class ExecutionEngine {
     return true;
   }
 
-  private async loadRunnable(executionId: string): Promise<RunnableExecution | null> {
-    const rows: Array<Record<string, unknown>> = await this.dataSource.query(
-      `SELECT e.id, e.status, e.procedure_id, e.project_id, e.version, e.worker_group, e.secret_params, e.attempt, e.log_seq,
-              e.triggered_by, e.triggered_by_name, e.params, v.definition, p.name AS procedure_name
-         FROM executions e JOIN procedure_versions v ON v.id = e.version_id JOIN procedures p ON p.id = e.procedure_id
-        WHERE e.id = $1`,
-      [executionId],
-    );
-    const row = rows[0];
-    if (!row) return null;
-    return {
-      id: row.id, status: row.status, procedureId: row.procedure_id, projectId: row.project_id, version: row.version,
-      workerGroup: row.worker_group, secretParams: row.secret_params, attempt: row.attempt, logSeq: row.log_seq,
-      triggeredBy: row.triggered_by, triggeredByName: row.triggered_by_name, params: row.params,
-      definition: row.definition, procedureName: row.procedure_name,
-    } as RunnableExecution;
+  /** Starts the step launcher before the first execution needs it. */
+  prepare(): void {
+    this.launcher.start();
   }
 
-  /** queued → running, respecting the procedure's concurrency limit across every worker. */
-  private async claim(execution: RunnableExecution, workerId: string): Promise<'claimed' | 'busy' | 'skipped'> {
+  async onModuleDestroy(): Promise<void> {
+    await this.launcher.close();
+  }
+
+  /**
+   * queued → running with its audit event in one transaction, and the execution with its pinned
+   * definition as it was claimed. A procedure without a concurrency limit is claimed by one
+   * conditional UPDATE that also returns what the run needs; one with a limit first takes an
+   * advisory lock on the procedure, so the count of its running executions cannot race.
+   */
+  private async claim(executionId: string, workerId: string): Promise<RunnableExecution | 'busy' | 'skipped'> {
     return this.tx.run(async (manager) => {
-      const limit = execution.definition.concurrency;
-      if (limit) {
+      let execution = runnableFrom(rowsOf<RunnableRow>(await manager.query(
+        `UPDATE executions e SET status = 'running', started_at = now(), worker_id = $2, attempt = e.attempt + 1, status_reason = NULL
+           FROM procedure_versions v, procedures p
+          WHERE e.id = $1 AND e.status = 'queued' AND v.id = e.version_id AND p.id = e.procedure_id
+            AND coalesce((v.definition->>'concurrency')::numeric, 0) <= 0
+         RETURNING ${RUNNABLE_COLUMNS}`,
+        [executionId, workerId],
+      ))[0]);
+      if (!execution) {
+        const limited = runnableFrom(rowsOf<RunnableRow>(await manager.query(
+          `SELECT ${RUNNABLE_COLUMNS} FROM executions e JOIN procedure_versions v ON v.id = e.version_id JOIN procedures p ON p.id = e.procedure_id
+            WHERE e.id = $1 AND e.status = 'queued'`,
+          [executionId],
+        ))[0]);
+        if (!limited) return 'skipped';
         // Serializes claims of one procedure across workers, so the count below cannot race.
-        await manager.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [execution.procedureId]);
+        await manager.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [limited.procedureId]);
         const [{ count }] = (await manager.query(
-          `SELECT count(*)::int AS count FROM executions WHERE procedure_id = $1 AND status = 'running'`, [execution.procedureId],
+          `SELECT count(*)::int AS count FROM executions WHERE procedure_id = $1 AND status = 'running'`, [limited.procedureId],
         )) as Array<{ count: number }>;
-        if (count >= limit) return 'busy';
+        if (count >= (limited.definition.concurrency ?? 0)) return 'busy';
+        const claimed = rowsOf<{ attempt: number }>(await manager.query(
+          `UPDATE executions SET status = 'running', started_at = now(), worker_id = $2, attempt = attempt + 1, status_reason = NULL
+            WHERE id = $1 AND status = 'queued' RETURNING attempt`,
+          [executionId, workerId],
+        ));
+        if (claimed.length === 0) return 'skipped';
+        execution = Object.assign(limited, { attempt: claimed[0].attempt });
       }
-      const claimed = rowsOf<{ attempt: number }>(await manager.query(
-        `UPDATE executions SET status = 'running', started_at = now(), worker_id = $2, attempt = attempt + 1, status_reason = NULL
-          WHERE id = $1 AND status = 'queued' RETURNING attempt`,
-        [execution.id, workerId],
-      ));
-      if (claimed.length === 0) return 'skipped';
-      execution.attempt = claimed[0].attempt;
       await this.audit.record(manager, this.workerActor(workerId), {
         action: auditActionFor('running'), outcome: 'succeeded', resourceType: 'execution', resourceId: execution.id, projectId: execution.projectId,
         details: { procedure: execution.procedureName, version: execution.version, attempt: execution.attempt, workerId },
       });
-      return 'claimed';
+      return execution;
     });
   }
 
@@ -137,13 +167,14 @@ export class ExecutionEngine {
              SELECT $1, * FROM unnest($2::int[], $3::timestamptz[], $4::text[], $5::text[], $6::text[])
            )
            UPDATE executions SET log_seq = $7, log_bytes = log_bytes + $8, steps = $9 WHERE id = $1`,
-          [execution.id, lines.map((l) => l.seq), lines.map((l) => l.ts), lines.map((l) => l.stream), lines.map((l) => l.step), lines.map((l) => l.text), lastSeq, bytes, JSON.stringify(steps)],
+          [execution.id, ...logLineArrays(lines), lastSeq, bytes, JSON.stringify(steps)],
         );
       },
       this.redis,
       Object.values(secretValues).filter((v): v is string => typeof v === 'string'),
     );
-    await log.publish({ type: 'status', status: 'running' });
+    // Not awaited: Redis delivers it before any line published later on the same connection.
+    void log.publish({ type: 'status', status: 'running' });
 
     // The procedure's timeout bounds the whole run, retries included.
     let timedOut = false;
@@ -151,9 +182,11 @@ export class ExecutionEngine {
       timedOut = true;
       controller.abort(`timed out after ${definition.timeout} s`);
     }, definition.timeout * 1000);
+    // The last attempt's workspace is removed once the end is recorded, not before: the end comes sooner.
+    const workspaces: ExecutionWorkspace[] = [];
     let outcome: RunOutcome;
     try {
-      outcome = await this.runWithRetries(execution, definition, params, steps, outputs, log, controller.signal);
+      outcome = await this.runWithRetries(execution, definition, params, steps, outputs, log, controller.signal, workspaces);
     } catch (error) {
       this.logger.error({ executionId: execution.id, err: error }, 'execution failed inside the worker');
       log.add('system', null, '[switchboard] internal error while running this execution; see the worker log');
@@ -162,17 +195,23 @@ export class ExecutionEngine {
       clearTimeout(timer);
     }
     if (timedOut) outcome = { status: 'timed_out', reason: `the procedure's timeout of ${definition.timeout} s was reached` };
-    await this.finish(execution, workerId, outcome, steps, outputs, log);
+    try {
+      await this.finish(execution, workerId, outcome, steps, outputs, log);
+    } finally {
+      await removeWorkspaces(workspaces);
+    }
   }
 
   private async runWithRetries(
     execution: RunnableExecution, definition: ProcedureDefinition, params: Record<string, unknown>,
     steps: ExecutionStepRecord[], outputs: Record<string, Record<string, string>>, log: ExecutionLogWriter, signal: AbortSignal,
+    workspaces: ExecutionWorkspace[],
   ): Promise<RunOutcome> {
     const budget = new OutputBudget(this.config.SWITCHBOARD_OUTPUT_LIMIT_BYTES);
     for (let attempt = 0; ; attempt += 1) {
-      const outcome = await this.runSteps(execution, definition, params, steps, outputs, log, signal, budget);
+      const outcome = await this.runSteps(execution, definition, params, steps, outputs, log, signal, budget, workspaces);
       if (outcome.status !== 'failed' || attempt >= definition.retries || signal.aborted) return outcome;
+      await removeWorkspaces(workspaces);
       const delay = definition.retry_delay * 1000 * 2 ** attempt;
       log.add('system', null, `[switchboard] attempt ${attempt + 1} failed (${outcome.reason ?? 'failed'}); retrying in ${Math.round(delay / 1000)} s`);
       await abortableDelay(delay, signal);
@@ -185,39 +224,37 @@ export class ExecutionEngine {
   private async runSteps(
     execution: RunnableExecution, definition: ProcedureDefinition, params: Record<string, unknown>,
     steps: ExecutionStepRecord[], outputs: Record<string, Record<string, string>>, log: ExecutionLogWriter, signal: AbortSignal, budget: OutputBudget,
+    workspaces: ExecutionWorkspace[],
   ): Promise<RunOutcome> {
-    const workspace = await ExecutionWorkspace.create({ executionId: execution.id, params });
+    const workspace = await ExecutionWorkspace.create({ executionId: execution.id, params, host: this.launcher });
+    workspaces.push(workspace);
     let failure: RunOutcome | null = null;
-    try {
-      for (const [index, step] of definition.steps.entries()) {
-        const record = steps[index];
-        if (failure) {
-          record.status = 'skipped';
-          continue;
-        }
-        record.status = 'running';
-        record.startedAt = new Date().toISOString();
-        const result = await this.runStep(step, workspace, params, outputs, log, signal, budget);
-        record.finishedAt = result.finishedAt.toISOString();
-        record.exitCode = result.exitCode;
-        if (result.reason) record.reason = result.reason;
-        outputs[step.name] = result.outputs;
-        if (result.outcome === 'succeeded') {
-          record.status = 'succeeded';
-        } else if (result.outcome === 'failed' && step.continue_on_error) {
-          record.status = 'failed';
-          log.add('system', step.name, `[switchboard] step ${step.name} failed (${result.reason ?? `exit code ${result.exitCode}`}); continuing (continue_on_error)`);
-        } else {
-          record.status = result.outcome === 'failed' ? 'failed' : result.outcome === 'timed_out' ? 'timed_out' : 'canceled';
-          failure = result.outcome === 'canceled'
-            ? { status: 'canceled', reason: result.reason ?? 'canceled' }
-            : result.outcome === 'timed_out'
-              ? { status: 'timed_out', reason: `step ${step.name} timed out` }
-              : { status: 'failed', reason: `step ${step.name} failed${result.exitCode !== null ? ` with exit code ${result.exitCode}` : ''}${result.reason ? `: ${result.reason}` : ''}` };
-        }
+    for (const [index, step] of definition.steps.entries()) {
+      const record = steps[index];
+      if (failure) {
+        record.status = 'skipped';
+        continue;
       }
-    } finally {
-      await workspace.remove().catch(() => undefined);
+      record.status = 'running';
+      record.startedAt = new Date().toISOString();
+      const result = await this.runStep(step, workspace, params, outputs, log, signal, budget);
+      record.finishedAt = result.finishedAt.toISOString();
+      record.exitCode = result.exitCode;
+      if (result.reason) record.reason = result.reason;
+      outputs[step.name] = result.outputs;
+      if (result.outcome === 'succeeded') {
+        record.status = 'succeeded';
+      } else if (result.outcome === 'failed' && step.continue_on_error) {
+        record.status = 'failed';
+        log.add('system', step.name, `[switchboard] step ${step.name} failed (${result.reason ?? `exit code ${result.exitCode}`}); continuing (continue_on_error)`);
+      } else {
+        record.status = result.outcome === 'failed' ? 'failed' : result.outcome === 'timed_out' ? 'timed_out' : 'canceled';
+        failure = result.outcome === 'canceled'
+          ? { status: 'canceled', reason: result.reason ?? 'canceled' }
+          : result.outcome === 'timed_out'
+            ? { status: 'timed_out', reason: `step ${step.name} timed out` }
+            : { status: 'failed', reason: `step ${step.name} failed${result.exitCode !== null ? ` with exit code ${result.exitCode}` : ''}${result.reason ? `: ${result.reason}` : ''}` };
+      }
     }
     return failure ?? { status: 'succeeded', reason: null };
   }
@@ -276,11 +313,15 @@ export class ExecutionEngine {
     log.add('system', null, tail);
     const remaining = await log.takeRemaining();
     const ended = await this.retryWhileDatabaseDown(execution.id, () => this.tx.run(async (manager: EntityManager) => {
-      await insertLogLines(manager, execution.id, remaining.lines);
+      // The remaining lines (at least the one above) go in with the end state: one statement.
       const updated = rowsOf<{ id: string }>(await manager.query(
-        `UPDATE executions SET status = $2, status_reason = $3, finished_at = now(), steps = $4, outputs = $5, log_seq = $6, log_bytes = log_bytes + $7
+        `WITH inserted AS (
+           INSERT INTO execution_logs (execution_id, seq, ts, stream, step, text)
+           SELECT $1, * FROM unnest($9::int[], $10::timestamptz[], $11::text[], $12::text[], $13::text[])
+         )
+         UPDATE executions SET status = $2, status_reason = $3, finished_at = now(), steps = $4, outputs = $5, log_seq = $6, log_bytes = log_bytes + $7
           WHERE id = $1 AND status = 'running' AND worker_id = $8 RETURNING id`,
-        [execution.id, outcome.status, outcome.reason, JSON.stringify(steps), JSON.stringify(outputs), log.lastSeq, remaining.bytes, workerId],
+        [execution.id, outcome.status, outcome.reason, JSON.stringify(steps), JSON.stringify(outputs), log.lastSeq, remaining.bytes, workerId, ...logLineArrays(remaining.lines)],
       ));
       if (updated.length === 0) return false; // already ended elsewhere (reconciler): keep its verdict
       await this.audit.record(manager, this.workerActor(workerId), {
@@ -290,12 +331,18 @@ export class ExecutionEngine {
       });
       return true;
     }));
-    if (remaining.lines.length > 0) await log.publish({ type: 'lines', lines: remaining.lines as LogLine[] });
     if (ended) {
+      // Live viewers read the lines stored with the end from PostgreSQL when they get `end`; they need not be published too.
       await log.publish({ type: 'end', status: outcome.status, lastSeq: log.lastSeq });
       void this.notifications?.emit(executionEvent(outcome.status, execution, execution.procedureName, { reason: outcome.reason }));
+    } else if (remaining.lines.length > 0) {
+      await log.publish({ type: 'lines', lines: remaining.lines });
     }
   }
+}
+
+async function removeWorkspaces(workspaces: ExecutionWorkspace[]): Promise<void> {
+  await Promise.all(workspaces.splice(0).map((workspace) => workspace.remove().catch(() => undefined)));
 }
 
 function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {

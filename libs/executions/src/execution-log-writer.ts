@@ -1,5 +1,4 @@
 import type { Redis } from 'ioredis';
-import type { EntityManager } from 'typeorm';
 import { executionChannel } from '@switchboard/core';
 import type { LogStream } from './execution-log.entity';
 import type { LiveMessage, LogLine } from './execution-events';
@@ -105,12 +104,10 @@ export class ExecutionLogWriter {
   }
 }
 
-/** Inserts a batch of log lines with one multi-row statement (unnest of arrays). */
-export async function insertLogLines(manager: EntityManager, executionId: string, lines: LogLine[]): Promise<void> {
-  if (lines.length === 0) return;
-  await manager.query(
-    `INSERT INTO execution_logs (execution_id, seq, ts, stream, step, text)
-     SELECT $1, * FROM unnest($2::int[], $3::timestamptz[], $4::text[], $5::text[], $6::text[])`,
-    [executionId, lines.map((l) => l.seq), lines.map((l) => l.ts), lines.map((l) => l.stream), lines.map((l) => l.step), lines.map((l) => l.text)],
-  );
+/**
+ * A batch of lines as the arrays of one multi-row insert:
+ * `INSERT INTO execution_logs (execution_id, seq, ts, stream, step, text) SELECT $1, * FROM unnest($2::int[], $3::timestamptz[], $4::text[], $5::text[], $6::text[])`.
+ */
+export function logLineArrays(lines: LogLine[]): [number[], string[], string[], Array<string | null>, string[]] {
+  return [lines.map((l) => l.seq), lines.map((l) => l.ts), lines.map((l) => l.stream), lines.map((l) => l.step), lines.map((l) => l.text)];
 }

@@ -4,6 +4,8 @@ export interface NotifiableExecution {
   id: string;
   projectId: string;
   procedureId: string;
+  /** The pinned version: its `notify` says who hears of the run. */
+  versionId?: string;
   version: number;
   params: Record<string, unknown>;
   triggeredByName: string;
@@ -21,6 +23,7 @@ export function executionEvent(
     projectId: execution.projectId,
     procedureId: execution.procedureId,
     procedureName,
+    versionId: execution.versionId,
     execution: {
       id: execution.id, status: extra.status ?? type, reason: extra.reason ?? null, params: execution.params,
       triggeredBy: execution.triggeredByName, version: execution.version,

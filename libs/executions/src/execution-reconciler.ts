@@ -92,12 +92,12 @@ export class ExecutionReconciler {
     if (!ran) return result;
     if (lostIds.length > 0 && this.notifications) {
       const rows = (await this.dataSource.query(
-        `SELECT e.id, e.project_id, e.procedure_id, e.version, e.params, e.triggered_by_name, e.status_reason, p.name FROM executions e JOIN procedures p ON p.id = e.procedure_id WHERE e.id = ANY($1)`,
+        `SELECT e.id, e.project_id, e.procedure_id, e.version_id, e.version, e.params, e.triggered_by_name, e.status_reason, p.name FROM executions e JOIN procedures p ON p.id = e.procedure_id WHERE e.id = ANY($1)`,
         [lostIds],
-      )) as Array<{ id: string; project_id: string; procedure_id: string; version: number; params: Record<string, unknown>; triggered_by_name: string; status_reason: string; name: string }>;
+      )) as Array<{ id: string; project_id: string; procedure_id: string; version_id: string; version: number; params: Record<string, unknown>; triggered_by_name: string; status_reason: string; name: string }>;
       for (const r of rows) {
         void this.notifications.emit({
-          key: `${r.id}:worker_lost`, type: 'worker_lost', occurredAt: new Date().toISOString(), projectId: r.project_id, procedureId: r.procedure_id, procedureName: r.name,
+          key: `${r.id}:worker_lost`, type: 'worker_lost', occurredAt: new Date().toISOString(), projectId: r.project_id, procedureId: r.procedure_id, procedureName: r.name, versionId: r.version_id,
           execution: { id: r.id, status: 'worker_lost', reason: r.status_reason, params: r.params, triggeredBy: r.triggered_by_name, version: r.version },
         });
       }

@@ -19,6 +19,7 @@ import { ExecutionLogEntity } from './execution-log.entity';
 import { auditActionFor, type ExecutionStatus, isTerminal, sourcesOf } from './execution-state';
 import { ExecutionQueue } from './execution-queue';
 import type { LogLine } from './execution-events';
+import { type RunTarget, RunTargetCache } from './run-target-cache';
 
 export interface ExecutionListFilter {
   procedureId?: string;
@@ -36,6 +37,8 @@ const executionAttributes = (e: Pick<ExecutionEntity, 'projectId' | 'procedureId
 /** Starting, reading, cancelling and re-running executions (the api side of the engine). */
 @Injectable()
 export class ExecutionService {
+  private readonly targets = new RunTargetCache();
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly tx: TransactionRunner,
@@ -50,18 +53,44 @@ export class ExecutionService {
   ) {}
 
   /**
-   * Validates parameters against the active version, records the execution (queued, or waiting
-   * for approval) with its audit event in one transaction, then enqueues it. Responds at once.
+   * Validates parameters against the active version (or the given one, for a rerun), records the
+   * execution (queued, or waiting for approval) with its audit event in one transaction, then
+   * enqueues it. Responds at once.
+   *
+   * The procedure and version usually come from memory (RunTargetCache): the insert itself checks
+   * that the version is still the active one and the procedure not archived, and inserts nothing
+   * otherwise; the target is then read (procedure and version in one statement) and the run tried
+   * again.
    */
   async start(
     actor: Actor, ability: CallerAbility, procedureId: string, rawParams: unknown,
     trigger: ExecutionTrigger, options: { rerunOf?: string; versionId?: string; secretParams?: string | null } = {},
   ): Promise<ExecutionEntity> {
-    const { procedure, version: active, permissions } = await this.procedures.load(ability, procedureId);
-    if (!permissions.run) throw new ForbiddenError('you may not run this procedure');
-    const version = options.versionId
-      ? await this.dataSource.getRepository(ProcedureVersionEntity).findOneByOrFail({ id: options.versionId })
-      : active;
+    let target = this.targets.guess(procedureId, options.versionId);
+    for (let attempt = 0; ; attempt += 1) {
+      target ??= await this.readRunTarget(procedureId, options.versionId);
+      const execution = this.newExecution(actor, ability, target, rawParams, trigger, options);
+      if (await this.record(actor, target, execution, options.versionId === undefined)) {
+        if (execution.status === 'queued') await this.enqueueQuietly(execution);
+        else void this.notifications?.emit(executionEvent('approval_requested', execution, target.name, { status: execution.status }));
+        return execution;
+      }
+      this.targets.forgetActive(procedureId);
+      target = undefined;
+      if (attempt >= 2) throw new ConflictError('the procedure changed while the run was starting; try again');
+    }
+  }
+
+  /** Checks the caller may run the target and the parameters are valid; the execution to insert. */
+  private newExecution(
+    actor: Actor, ability: CallerAbility, target: RunTarget, rawParams: unknown, trigger: ExecutionTrigger,
+    options: { rerunOf?: string; secretParams?: string | null },
+  ): ExecutionEntity {
+    const attributes = { projectId: target.projectId, procedureId: target.procedureId };
+    const mayRun = ability.can('run', 'Procedure', attributes);
+    if (!mayRun && !ability.can('read', 'Procedure', attributes)) throw new NotVisibleError('procedure', 'procedure', target.procedureId);
+    if (!mayRun) throw new ForbiddenError('you may not run this procedure');
+    const { version } = target;
     if (!version) throw new ConflictError('the procedure has no active version to run');
     const definition = version.definition;
     let input: unknown = rawParams ?? {};
@@ -74,37 +103,86 @@ export class ExecutionService {
     }
     const secretValues = secretParameterValues(definition, validated.params);
     const status: ExecutionStatus = needsApproval(definition, validated.params) ? 'pending_approval' : 'queued';
-    const execution = await this.tx.run(async (manager) => {
-      const repo = manager.getRepository(ExecutionEntity);
-      const entity = repo.create({
-        id: randomUUID(), procedureId: procedure.id, projectId: procedure.projectId, versionId: version.id, version: version.version,
-        status, statusReason: status === 'pending_approval' ? 'waiting for approval' : null,
-        params: redactParameters(definition, validated.params),
-        secretParams: Object.keys(secretValues).length > 0 ? this.secrets.seal(JSON.stringify(secretValues)) : null,
-        trigger, triggeredBy: actor.id, triggeredByName: actor.name, rerunOf: options.rerunOf ?? null,
-        workerGroup: definition.worker_group, workerId: null, attempt: 0, queuedAt: new Date(),
-        startedAt: null, finishedAt: null, cancelRequestedAt: null, cancelRequestedBy: null,
-        steps: definition.steps.map((s) => ({ name: s.name, status: 'pending' as const, exitCode: null, startedAt: null, finishedAt: null })),
-        approvalsRequired: status === 'pending_approval' ? definition.approval?.approvers ?? 1 : 0,
-        approvalExpiresAt: status === 'pending_approval'
-          ? new Date(Date.now() + (definition.approval?.expires_after ?? this.config.SWITCHBOARD_APPROVAL_EXPIRY_HOURS * 3600) * 1000)
-          : null,
-        outputs: {}, logSeq: 0, logBytes: '0',
-      });
-      // insert, not save: save with a preset id reads the row first.
-      await repo.insert(entity as unknown as Parameters<typeof repo.insert>[0]);
+    return Object.assign(new ExecutionEntity(), {
+      id: randomUUID(), procedureId: target.procedureId, projectId: target.projectId, versionId: version.id, version: version.version,
+      status, statusReason: status === 'pending_approval' ? 'waiting for approval' : null,
+      params: redactParameters(definition, validated.params),
+      secretParams: Object.keys(secretValues).length > 0 ? this.secrets.seal(JSON.stringify(secretValues)) : null,
+      trigger, triggeredBy: actor.id, triggeredByName: actor.name, rerunOf: options.rerunOf ?? null,
+      workerGroup: definition.worker_group, workerId: null, attempt: 0, queuedAt: new Date(),
+      startedAt: null, finishedAt: null, cancelRequestedAt: null, cancelRequestedBy: null,
+      steps: definition.steps.map((s) => ({ name: s.name, status: 'pending' as const, exitCode: null, startedAt: null, finishedAt: null })),
+      approvalsRequired: status === 'pending_approval' ? definition.approval?.approvers ?? 1 : 0,
+      approvalExpiresAt: status === 'pending_approval'
+        ? new Date(Date.now() + (definition.approval?.expires_after ?? this.config.SWITCHBOARD_APPROVAL_EXPIRY_HOURS * 3600) * 1000)
+        : null,
+      outputs: {}, logSeq: 0, logBytes: '0',
+    } satisfies Omit<ExecutionEntity, 'procedure' | 'pinnedVersion'>);
+  }
+
+  /**
+   * Inserts the execution and its audit event in one transaction, provided the procedure is not
+   * archived and (unless a version was given) the version is still the active one. False, with
+   * nothing written, when it is not.
+   */
+  private async record(actor: Actor, target: RunTarget, execution: ExecutionEntity, mustBeActive: boolean): Promise<boolean> {
+    return this.tx.run(async (manager) => {
+      const inserted = rowsOf<{ id: string }>(await manager.query(
+        `INSERT INTO executions (id, procedure_id, project_id, version_id, version, status, status_reason, params, secret_params, trigger,
+           triggered_by, triggered_by_name, rerun_of, worker_group, attempt, queued_at, approvals_required, approval_expires_at, steps, outputs, log_seq, log_bytes)
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22
+           FROM procedures p
+          WHERE p.id = $2 AND p.archived_at IS NULL AND (NOT $23 OR p.active_version_id = $4)
+         RETURNING id`,
+        [
+          execution.id, execution.procedureId, execution.projectId, execution.versionId, execution.version, execution.status, execution.statusReason,
+          JSON.stringify(execution.params), execution.secretParams, execution.trigger, execution.triggeredBy, execution.triggeredByName, execution.rerunOf,
+          execution.workerGroup, execution.attempt, execution.queuedAt, execution.approvalsRequired, execution.approvalExpiresAt,
+          JSON.stringify(execution.steps), JSON.stringify(execution.outputs), execution.logSeq, execution.logBytes, mustBeActive,
+        ],
+      ));
+      if (inserted.length === 0) return false;
       await this.audit.record(manager, actor, {
-        action: auditActionFor(status), outcome: 'succeeded', resourceType: 'execution', resourceId: entity.id, projectId: entity.projectId,
+        action: auditActionFor(execution.status), outcome: 'succeeded', resourceType: 'execution', resourceId: execution.id, projectId: execution.projectId,
         details: {
-          procedureId: procedure.id, procedure: procedure.name, version: version.version, params: entity.params, trigger, rerunOf: entity.rerunOf,
-          ...(status === 'pending_approval' ? { approvalsRequired: entity.approvalsRequired, approvalExpiresAt: entity.approvalExpiresAt?.toISOString() } : {}),
+          procedureId: execution.procedureId, procedure: target.name, version: execution.version, params: execution.params, trigger: execution.trigger,
+          rerunOf: execution.rerunOf,
+          ...(execution.status === 'pending_approval'
+            ? { approvalsRequired: execution.approvalsRequired, approvalExpiresAt: execution.approvalExpiresAt?.toISOString() }
+            : {}),
         },
       });
-      return entity;
+      return true;
     });
-    if (status === 'queued') await this.enqueueQuietly(execution);
-    else void this.notifications?.emit(executionEvent('approval_requested', execution, procedure.name, { status }));
-    return execution;
+  }
+
+  /**
+   * The procedure and its version (the active one unless given) in one statement; "not found" for
+   * a missing or archived procedure. The definition comes along only when this process does not
+   * know the version yet.
+   */
+  private async readRunTarget(procedureId: string, versionId?: string): Promise<RunTarget> {
+    const known = this.targets.knownVersion(procedureId, versionId);
+    const [row] = (await this.dataSource.query(
+      `SELECT p.project_id, p.name, p.archived_at IS NOT NULL AS archived, v.id AS version_id, v.version,
+              CASE WHEN v.id = $3 THEN NULL ELSE v.definition END AS definition
+         FROM procedures p LEFT JOIN procedure_versions v ON v.id = coalesce($2::uuid, p.active_version_id) AND v.procedure_id = p.id
+        WHERE p.id = $1`,
+      [procedureId, versionId ?? null, known],
+    )) as Array<{ project_id: string; name: string; archived: boolean; version_id: string | null; version: number | null; definition: ProcedureDefinition | null }>;
+    if (!row || row.archived) throw new NotFoundError('procedure');
+    const target: RunTarget = { procedureId, projectId: row.project_id, name: row.name, version: null };
+    if (row.version_id && row.version !== null) {
+      const definition = row.definition
+        ?? this.targets.definition(row.version_id)
+        // Forgotten between the two looks (the cache was full): read it again.
+        ?? (await this.dataSource.getRepository(ProcedureVersionEntity).findOneByOrFail({ id: row.version_id })).definition;
+      target.version = { id: row.version_id, version: row.version, definition };
+    } else if (versionId) {
+      throw new NotFoundError('version');
+    }
+    this.targets.remember(target, versionId === undefined);
+    return target;
   }
 
   /** Enqueue failures leave the execution queued in PostgreSQL; the reconciler enqueues it later. */

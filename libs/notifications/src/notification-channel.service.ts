@@ -8,6 +8,7 @@ import { NotificationChannelEntity } from './notification-channel.entity';
 import { NotificationDeliveryEntity } from './notification-delivery.entity';
 import type { CreateChannelInput, UpdateChannelInput } from './notification-channel.schema';
 import { checkOutgoingTarget, TargetDeniedError } from './target-policy';
+import { NotificationSubscriptions } from './notification-subscriptions';
 
 export interface ChannelView {
   id: string;
@@ -33,6 +34,7 @@ export class NotificationChannelService {
     private readonly tx: TransactionRunner,
     private readonly audit: AuditWriter,
     private readonly secrets: SecretBox,
+    private readonly subscriptions: NotificationSubscriptions,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -84,12 +86,13 @@ export class NotificationChannelService {
       });
       return saved;
     });
+    await this.subscriptions.channelsChanged(projectId);
     return { channel, secret };
   }
 
   async update(actor: Actor, ability: CallerAbility, projectId: string, id: string, input: UpdateChannelInput): Promise<NotificationChannelEntity> {
     this.check(ability, 'update', projectId);
-    return this.tx.run(async (manager) => {
+    const updated = await this.tx.run(async (manager) => {
       const repo = manager.getRepository(NotificationChannelEntity);
       const channel = await repo.findOneBy({ id, projectId });
       if (!channel) throw new NotFoundError('channel');
@@ -105,6 +108,8 @@ export class NotificationChannelService {
       });
       return saved;
     });
+    await this.subscriptions.channelsChanged(projectId);
+    return updated;
   }
 
   async remove(actor: Actor, ability: CallerAbility, projectId: string, id: string): Promise<void> {
@@ -115,6 +120,7 @@ export class NotificationChannelService {
       await manager.delete(NotificationChannelEntity, { id });
       await this.audit.record(manager, actor, { action: 'channel.deleted', outcome: 'succeeded', resourceType: 'channel', resourceId: id, projectId, details: { before: toChannelView(channel) } });
     });
+    await this.subscriptions.channelsChanged(projectId);
   }
 
   /** Deliveries the caller may see: of runs they may read, or of projects whose channels they may read. */

@@ -6,18 +6,17 @@ import { APP_CONFIG, type AppConfig, LOGGER, type Logger, SecretBox, SYSTEM_ACTO
 import { AuditWriter } from '@switchboard/audit';
 import type { NotificationEvent } from './notification-event';
 import { NotificationChannelEntity } from './notification-channel.entity';
+import { NotificationSubscriptions, OWNER_EVENTS, type SubscribedChannel } from './notification-subscriptions';
 import { type DeliveryAttempt, NotificationDeliveryEntity } from './notification-delivery.entity';
 import { renderMessage, slackPayload } from './notification-message';
 import { checkOutgoingTarget } from './target-policy';
 
-/** Terminal run states: a procedure's owners hear of each of these by default. */
-const OWNER_EVENTS = new Set(['succeeded', 'failed', 'timed_out', 'canceled', 'worker_lost', 'rejected']);
 const RESPONSE_LIMIT = 64 * 1024;
 const TIMEOUT_MS = 10_000;
 
 interface Target {
   key: string;
-  channel: NotificationChannelEntity | null;
+  channel: SubscribedChannel | null;
   type: string;
   label: string;
   recipients?: string[];
@@ -37,6 +36,7 @@ export class NotificationDispatcher {
     private readonly tx: TransactionRunner,
     private readonly audit: AuditWriter,
     private readonly secrets: SecretBox,
+    private readonly subscriptions: NotificationSubscriptions,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
@@ -60,15 +60,8 @@ export class NotificationDispatcher {
   }
 
   private async targetsFor(event: NotificationEvent): Promise<Target[]> {
-    const [version] = (await this.dataSource.query(
-      `SELECT v.definition->'notify' AS notify FROM procedures p LEFT JOIN procedure_versions v ON v.id = p.active_version_id WHERE p.id = $1`,
-      [event.procedureId],
-    )) as Array<{ notify: { on?: string[]; channels?: string[] } | null }>;
-    const notify = version?.notify;
-    const channels = await this.dataSource.getRepository(NotificationChannelEntity).find({ where: { projectId: event.projectId } });
-    const targets: Target[] = channels
-      .filter((c) => c.events.includes(event.type) || (notify?.channels?.includes(c.name) && notify.on?.includes(event.type)))
-      .map((c) => ({ key: `channel:${c.id}`, channel: c, type: c.type, label: c.name, recipients: c.config.to }));
+    const channels = await this.subscriptions.channelsFor(event);
+    const targets: Target[] = channels.map((c) => ({ key: `channel:${c.id}`, channel: c, type: c.type, label: c.name, recipients: c.config.to }));
     if (OWNER_EVENTS.has(event.type) && this.config.SWITCHBOARD_SMTP_URL) {
       // By default the procedure's owners hear of every run of it.
       const owners = (await this.dataSource.query(

@@ -13,6 +13,8 @@ export interface NotificationEvent {
   projectId: string;
   procedureId: string;
   procedureName: string;
+  /** The procedure version whose `notify` applies: a run's pinned version. Without it, the active version's. */
+  versionId?: string;
   execution?: {
     id: string;
     status: string;

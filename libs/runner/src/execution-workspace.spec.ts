@@ -2,13 +2,17 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ExecutionWorkspace } from './execution-workspace';
+import type { StepHost } from './step-host';
+import { StepLauncher } from './step-launcher';
 
 const created: ExecutionWorkspace[] = [];
+const launcher = new StepLauncher();
+let host: StepHost | undefined;
 
 async function createWorkspace(params: Record<string, unknown> = {}, baseDir?: string): Promise<ExecutionWorkspace> {
-  const workspace = await ExecutionWorkspace.create({ executionId: `ws-test-${created.length}`, params, baseDir });
+  const workspace = await ExecutionWorkspace.create({ executionId: `ws-test-${created.length}`, params, baseDir, host });
   created.push(workspace);
   return workspace;
 }
@@ -21,7 +25,19 @@ afterEach(async () => {
   await Promise.all(created.splice(0).map((workspace) => workspace.remove()));
 });
 
-describe('ExecutionWorkspace', () => {
+afterAll(async () => {
+  await launcher.close();
+});
+
+// Sequential (not concurrent), so `host` is the suite's while its tests run.
+describe.each([
+  ['made by the worker', undefined],
+  ['made by the step launcher', launcher],
+] as const)('ExecutionWorkspace, %s', (_mode, suiteHost) => {
+  beforeAll(() => {
+    host = suiteHost;
+  });
+
   it('creates a private directory under the OS temp dir with home, tmp and work dirs', async () => {
     const workspace = await createWorkspace();
     expect(dirname(workspace.dir)).toBe(tmpdir());
@@ -75,6 +91,16 @@ describe('ExecutionWorkspace', () => {
     await mkdir(locked);
     await writeFile(join(locked, 'file'), 'x');
     await chmod(locked, 0o500);
+    await workspace.remove();
+    expect(existsSync(workspace.dir)).toBe(false);
+  });
+
+  it('removes what steps left in home, tmp and work, and their output files', async () => {
+    const workspace = await createWorkspace({ a: 1 });
+    await workspace.createOutputFile('build');
+    await workspace.writeScript('build', 'true', '.sh');
+    await writeFile(join(workspace.homeDir, '.history'), 'x');
+    await mkdir(join(workspace.tmpDir, 'cache'));
     await workspace.remove();
     expect(existsSync(workspace.dir)).toBe(false);
   });

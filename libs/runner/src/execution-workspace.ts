@@ -1,16 +1,17 @@
-import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { localStepHost } from './local-step-host';
+import type { StepFile, StepHost } from './step-host';
 
 export interface ExecutionWorkspaceOptions {
   executionId: string;
   params: Readonly<Record<string, unknown>>;
   /** Directory to create the workspace in; defaults to the OS temp dir. */
   baseDir?: string;
+  /** Who makes the files and runs the steps: this process (the default) or the step launcher. */
+  host?: StepHost;
 }
-
-const PRIVATE_DIR = 0o700;
-const PRIVATE_FILE = 0o600;
 
 function safeFileName(text: string): string {
   return text.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^\.+/, '_').slice(0, 64) || '_';
@@ -19,32 +20,37 @@ function safeFileName(text: string): string {
 /**
  * The private directory one execution runs in: HOME, TMPDIR and working dir of its steps, the
  * parameters file, step scripts and output files. Only the worker's user can enter it, because
- * it holds parameter values, secrets included.
+ * it holds parameter values, secrets included. Its steps run through the same host that made it.
  */
 export class ExecutionWorkspace {
-  private fileCount = 0;
+  private readonly files: string[] = [];
 
   private constructor(
     readonly executionId: string,
     readonly params: Readonly<Record<string, unknown>>,
     readonly dir: string,
+    readonly host: StepHost,
   ) {}
 
   static async create(options: ExecutionWorkspaceOptions): Promise<ExecutionWorkspace> {
     const prefix = `switchboard-${safeFileName(options.executionId).slice(0, 40)}-`;
-    const dir = await mkdtemp(join(options.baseDir ?? tmpdir(), prefix));
-    const workspace = new ExecutionWorkspace(options.executionId, options.params, dir);
-    try {
-      await chmod(dir, PRIVATE_DIR);
-      for (const sub of [workspace.homeDir, workspace.tmpDir, workspace.workDir, workspace.stepsDir]) {
-        await mkdir(sub, { mode: PRIVATE_DIR });
+    const host = options.host ?? localStepHost;
+    for (let attempt = 0; ; attempt += 1) {
+      // Like mkdtemp: a random name, made only if it does not exist yet.
+      const dir = join(options.baseDir ?? tmpdir(), `${prefix}${randomBytes(6).toString('hex')}`);
+      const workspace = new ExecutionWorkspace(options.executionId, options.params, dir, host);
+      try {
+        await host.createTree({
+          dir, subdirs: workspace.subdirs, files: [{ path: workspace.paramsFile, content: JSON.stringify(options.params) }],
+        });
+        return workspace;
+      } catch (error: unknown) {
+        const code = (error as NodeJS.ErrnoException | undefined)?.code;
+        if (code === 'EEXIST' && attempt < 10) continue;
+        if (code !== 'EEXIST') await workspace.remove().catch(() => undefined);
+        throw error;
       }
-      await writeFile(workspace.paramsFile, JSON.stringify(options.params), { mode: PRIVATE_FILE, flag: 'wx' });
-    } catch (error: unknown) {
-      await workspace.remove();
-      throw error;
     }
-    return workspace;
   }
 
   get homeDir(): string {
@@ -68,44 +74,41 @@ export class ExecutionWorkspace {
     return join(this.dir, 'steps');
   }
 
+  private get subdirs(): string[] {
+    return [this.homeDir, this.tmpDir, this.workDir, this.stepsDir];
+  }
+
   /** A fresh, empty file for the step to write `key=value` outputs to. */
   async createOutputFile(stepName: string): Promise<string> {
-    return this.createPrivateFile(stepName, '.outputs', '');
+    const file = this.stepFile(stepName, '.outputs', '');
+    await this.host.writeFiles([file]);
+    return file.path;
   }
 
   /** Writes a step's script text; the interpreter reads it, so it needs no execute bit. */
   async writeScript(stepName: string, text: string, extension = ''): Promise<string> {
-    return this.createPrivateFile(stepName, extension, text);
+    const file = this.stepFile(stepName, extension, text);
+    await this.host.writeFiles([file]);
+    return file.path;
+  }
+
+  /**
+   * The paths of a step's fresh outputs file and its script, and both files to make: the host
+   * makes them together with the step's process (one request, when that is the step launcher).
+   */
+  stepFiles(stepName: string, script: string, extension: string): { outputFile: string; scriptFile: string; files: StepFile[] } {
+    const outputs = this.stepFile(stepName, '.outputs', '');
+    const scriptFile = this.stepFile(stepName, extension, script);
+    return { outputFile: outputs.path, scriptFile: scriptFile.path, files: [outputs, scriptFile] };
   }
 
   async remove(): Promise<void> {
-    try {
-      await rm(this.dir, { recursive: true, force: true });
-    } catch (error: unknown) {
-      if (!isPermissionError(error)) throw error;
-      // A step may have left a directory without write permission; take ownership back and retry.
-      await makeWritable(this.dir);
-      await rm(this.dir, { recursive: true, force: true });
-    }
+    await this.host.removeTree(this.dir, { subdirs: this.subdirs, files: [this.paramsFile, ...this.files] });
   }
 
-  private async createPrivateFile(stepName: string, suffix: string, content: string): Promise<string> {
-    this.fileCount += 1;
-    const path = join(this.stepsDir, `${this.fileCount}-${safeFileName(stepName)}${suffix}`);
-    // "wx": never write through something a step may have placed at that path.
-    await writeFile(path, content, { mode: PRIVATE_FILE, flag: 'wx' });
-    return path;
-  }
-}
-
-function isPermissionError(error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return code === 'EACCES' || code === 'EPERM';
-}
-
-async function makeWritable(dir: string): Promise<void> {
-  await chmod(dir, PRIVATE_DIR);
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    if (entry.isDirectory()) await makeWritable(join(dir, entry.name));
+  private stepFile(stepName: string, suffix: string, content: string): StepFile {
+    const path = join(this.stepsDir, `${this.files.length + 1}-${safeFileName(stepName)}${suffix}`);
+    this.files.push(path);
+    return { path, content };
   }
 }

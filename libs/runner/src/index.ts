@@ -21,6 +21,9 @@ export {
   SHELL_STEP_INTERPRETERS,
   type ShellStepOptions,
 } from './shell-step.runner';
+export { StepLauncher } from './step-launcher';
+export { localStepHost } from './local-step-host';
+export type { OutputsFileRead, StepFile, StepHost, StepOutputStream, StepProcessHandle, StepSpawnRequest } from './step-host';
 export { buildStepEnvironment, DEFAULT_STEP_PATH, type StepEnvironmentOptions } from './step-environment';
 export { StepLog, type StepLogOptions } from './step-log';
 export {

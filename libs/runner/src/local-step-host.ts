@@ -1,0 +1,135 @@
+import { spawn } from 'node:child_process';
+import { constants } from 'node:fs';
+import { chmod, mkdir, open, readdir, rm, rmdir, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { StepFile, StepHost, StepProcessHandle } from './step-host';
+
+const PRIVATE_DIR = 0o700;
+const PRIVATE_FILE = 0o600;
+
+/** Steps' files and processes made by this process itself, with asynchronous file system calls. */
+export const localStepHost: StepHost = {
+  async createTree(tree) {
+    await mkdir(tree.dir, { mode: PRIVATE_DIR });
+    await Promise.all([...tree.subdirs.map((sub) => mkdir(sub, { mode: PRIVATE_DIR })), writeFiles(tree.files)]);
+  },
+
+  writeFiles,
+
+  async readOutputs(path, maxBytes) {
+    let handle;
+    try {
+      // O_NONBLOCK: a step could have replaced its output file with a FIFO that nobody ever writes.
+      handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    } catch (error: unknown) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return { kind: 'missing' };
+      if (code === 'ELOOP') return { kind: 'refused', reason: 'the outputs file was replaced by a symbolic link' };
+      throw error;
+    }
+    try {
+      const stats = await handle.stat();
+      if (!stats.isFile()) return { kind: 'refused', reason: 'the outputs file is not a regular file' };
+      if (stats.size > maxBytes) return { kind: 'refused', reason: `outputs are ${stats.size} bytes, more than the limit of ${maxBytes}` };
+      if (stats.size === 0) return { kind: 'content', text: '' };
+      return { kind: 'content', text: (await handle.readFile()).toString('utf8') };
+    } finally {
+      await handle.close();
+    }
+  },
+
+  async removeTree(dir, layout) {
+    // Most steps leave nothing behind: removing what the runner made takes a third of the file
+    // system calls of a recursive removal, which looks at every entry first.
+    if (await removeKnownLayout(dir, layout)) return;
+    try {
+      await rm(dir, { recursive: true, force: true });
+    } catch (error: unknown) {
+      if (!isPermissionError(error)) throw error;
+      // A step may have left a directory without write permission; take ownership back and retry.
+      await makeWritable(dir);
+      await rm(dir, { recursive: true, force: true });
+    }
+  },
+
+  spawn(request, onOutput): StepProcessHandle {
+    let stopped = false;
+    let stopReading: () => void = () => {
+      stopped = true;
+    };
+    const child = (async () => {
+      await writeFiles(request.files ?? []);
+      // detached: the step becomes its own process group, so one kill(-pgid) reaches all it started.
+      return spawn(request.command, request.args, { cwd: request.cwd, env: request.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    })();
+    const never = new Promise<never>(() => undefined);
+    const started = child.then(
+      (process) => new Promise<{ pid: number } | { error: unknown }>((resolve) => {
+        process.once('spawn', () => resolve(process.pid === undefined ? { error: new Error('no pid') } : { pid: process.pid }));
+        // Kept for the child's lifetime: an 'error' event without a listener would crash the worker.
+        process.on('error', (error) => resolve({ error }));
+      }),
+      (error: unknown) => ({ error }),
+    );
+    const running = child.catch(() => never);
+    const exited = running.then((process) => new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+      process.once('exit', (code, signal) => resolve({ code, signal }));
+    }));
+    const outputClosed = running.then((process) => {
+      const streams = [process.stdout as Readable, process.stderr as Readable];
+      streams[0].on('data', (chunk: Buffer) => onOutput('stdout', chunk));
+      streams[1].on('data', (chunk: Buffer) => onOutput('stderr', chunk));
+      stopReading = () => {
+        for (const stream of streams) stream.destroy();
+      };
+      if (stopped) stopReading();
+      return Promise.all(streams.map(closed)).then(() => undefined);
+    });
+    return { started, exited, outputClosed, stopReading: () => stopReading() };
+  },
+};
+
+async function writeFiles(files: StepFile[]): Promise<void> {
+  // "wx": never write through something a step may have placed at that path.
+  await Promise.all(files.map((file) => writeFile(file.path, file.content, { mode: PRIVATE_FILE, flag: 'wx' })));
+}
+
+/** False when anything else is left (or in the way): the caller then removes recursively. */
+async function removeKnownLayout(dir: string, layout: { subdirs: string[]; files: string[] }): Promise<boolean> {
+  const files = new Set(layout.files);
+  const leaves = layout.subdirs.filter((sub) => ![...files].some((file) => file.startsWith(`${sub}/`)));
+  const parents = layout.subdirs.filter((sub) => !leaves.includes(sub));
+  const removals = await Promise.allSettled([
+    ...[...files].map((file) => unlink(file).catch(ignoreMissing)),
+    ...leaves.map((sub) => rmdir(sub).catch(ignoreMissing)),
+  ]);
+  if (removals.some((removal) => removal.status === 'rejected')) return false;
+  try {
+    await Promise.all(parents.map((sub) => rmdir(sub).catch(ignoreMissing)));
+    await rmdir(dir).catch(ignoreMissing);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function ignoreMissing(error: unknown): void {
+  if ((error as NodeJS.ErrnoException | undefined)?.code !== 'ENOENT') throw error;
+}
+
+function isPermissionError(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'EACCES' || code === 'EPERM';
+}
+
+async function makeWritable(dir: string): Promise<void> {
+  await chmod(dir, PRIVATE_DIR);
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    if (entry.isDirectory()) await makeWritable(join(dir, entry.name));
+  }
+}
+
+function closed(stream: Readable): Promise<void> {
+  return new Promise((resolve) => stream.once('close', () => resolve()));
+}

@@ -1,0 +1,100 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ExecutionWorkspace } from './execution-workspace';
+import { runShellStep } from './shell-step.runner';
+import { StepLauncher } from './step-launcher';
+import type { StepLine } from './step-result';
+
+const launchers: StepLauncher[] = [];
+const workspaces: ExecutionWorkspace[] = [];
+
+afterAll(async () => {
+  await Promise.all(launchers.map((launcher) => launcher.close()));
+  await Promise.all(workspaces.map((workspace) => workspace.remove()));
+});
+
+async function setUp(): Promise<{ launcher: StepLauncher; workspace: ExecutionWorkspace }> {
+  const launcher = new StepLauncher();
+  launchers.push(launcher);
+  const workspace = await ExecutionWorkspace.create({ executionId: `launcher-${randomUUID()}`, params: {}, host: launcher });
+  workspaces.push(workspace);
+  return { launcher, workspace };
+}
+
+function parentOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    return !/\) [ZX] /.test(readFileSync(`/proc/${pid}/stat`, 'latin1'));
+  } catch {
+    return false;
+  }
+}
+
+describe('StepLauncher', () => {
+  it('starts steps from its own process, not from the caller', async () => {
+    const { workspace } = await setUp();
+    let pid = 0;
+    const lines: StepLine[] = [];
+    const result = await runShellStep({
+      workspace, stepName: 'who', shell: 'bash', run: 'echo "parent=$PPID"',
+      onStart: (started) => {
+        pid = started.pid;
+      },
+      onLine: (line) => lines.push(line),
+    });
+    expect(result.outcome).toBe('succeeded');
+    const parent = Number(lines[0].text.replace('parent=', ''));
+    expect(parent).not.toBe(process.pid);
+    expect(pid).toBeGreaterThan(1);
+  });
+
+  it('kills the steps of a launcher that died, and starts a new launcher for the next step', async () => {
+    const { workspace } = await setUp();
+    let pid = 0;
+    const running = runShellStep({
+      workspace, stepName: 'long', shell: 'bash', run: 'sleep 100',
+      onStart: (started) => {
+        pid = started.pid;
+      },
+      onLine: () => undefined,
+    });
+    while (pid === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    const launcherPid = parentOf(pid);
+    expect(launcherPid).not.toBe(process.pid);
+    process.kill(launcherPid, 'SIGKILL');
+    const result = await running;
+    expect(result).toMatchObject({ outcome: 'failed', signal: 'SIGKILL' });
+    expect(isRunning(pid)).toBe(false);
+
+    const lines: StepLine[] = [];
+    const next = await runShellStep({ workspace, stepName: 'next', shell: 'bash', run: 'echo again', onLine: (line) => lines.push(line) });
+    expect(next.outcome).toBe('succeeded');
+    expect(lines.map((line) => line.text)).toEqual(['again']);
+  });
+
+  it('makes and removes a private workspace, and reads a step\'s outputs', async () => {
+    const { workspace } = await setUp();
+    expect(statSync(workspace.dir).mode & 0o777).toBe(0o700);
+    expect(readFileSync(workspace.paramsFile, 'utf8')).toBe('{}');
+    const result = await runShellStep({
+      workspace, stepName: 'out', shell: 'bash', run: 'echo "answer=42" >> "$SWITCHBOARD_OUTPUT"; touch "$HOME/left-behind"', onLine: () => undefined,
+    });
+    expect(result).toMatchObject({ outcome: 'succeeded', outputs: { answer: '42' } });
+    await workspace.remove();
+    expect(existsSync(workspace.dir)).toBe(false);
+  });
+
+  it('works in the worker itself once closed', async () => {
+    const { launcher, workspace } = await setUp();
+    await launcher.close();
+    const lines: StepLine[] = [];
+    const result = await runShellStep({ workspace, stepName: 'after', shell: 'bash', run: 'echo "parent=$PPID"', onLine: (line) => lines.push(line) });
+    expect(result.outcome).toBe('succeeded');
+    expect(lines[0].text).toBe(`parent=${process.pid}`);
+  });
+});

@@ -1,0 +1,445 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import { localStepHost } from './local-step-host';
+import type { OutputsFileRead, StepFile, StepHost, StepOutputStream, StepProcessHandle, StepSpawnRequest } from './step-host';
+
+/** File system work the launcher does for the worker, one request each. */
+type FileRequest =
+  | { op: 'create-tree'; dir: string; subdirs: string[]; files: StepFile[] }
+  | { op: 'write-files'; files: StepFile[] }
+  | { op: 'read-outputs'; path: string; maxBytes: number }
+  | { op: 'remove-tree'; dir: string; subdirs: string[]; files: string[] };
+
+/** Worker → launcher. */
+type LauncherRequest =
+  | ({ type: 'spawn'; id: number } & StepSpawnRequest)
+  | { type: 'stop-reading'; id: number }
+  | { type: 'files'; id: number; request: FileRequest };
+
+/** Launcher → worker, in the order things happened. */
+type LauncherEvent =
+  | { type: 'ready' }
+  | { type: 'started'; id: number; pid: number }
+  | { type: 'failed'; id: number; code: string | undefined; message: string }
+  | { type: 'output'; id: number; stream: StepOutputStream; chunk: Uint8Array }
+  | { type: 'exited'; id: number; code: number | null; signal: NodeJS.Signals | null; outputClosed: boolean }
+  | { type: 'output-closed'; id: number }
+  | { type: 'files-done'; id: number; result?: OutputsFileRead; error?: { code: string | undefined; message: string } };
+
+/**
+ * The launcher's whole program. It runs in a fresh `node -e`, so it imports nothing and uses
+ * nothing from this module: its source text is all that reaches the launcher process. It makes
+ * the files it is asked to and starts processes, with synchronous calls (blocking this small
+ * process, never the worker), and relays what happens to them; supervision stays in the worker.
+ */
+function launcherProgram(): void {
+  const { spawn: spawnChild } = process.getBuiltinModule('node:child_process');
+  const fs = process.getBuiltinModule('node:fs');
+  const { join } = process.getBuiltinModule('node:path');
+  // Output is relayed as it comes; past this many unsent messages the launcher stops reading
+  // the steps' pipes, so a fast writer is slowed down instead of filling the launcher's memory.
+  const PAUSE_ABOVE = 64;
+  const RESUME_BELOW = 16;
+  const reading = new Map<number, Readable[]>();
+  const paused = new Set<Readable>();
+  let unsent = 0;
+
+  const sent = (): void => {
+    unsent -= 1;
+    if (unsent > RESUME_BELOW || paused.size === 0) return;
+    for (const stream of paused) stream.resume();
+    paused.clear();
+  };
+  const send = (event: LauncherEvent): void => {
+    if (!process.connected) return;
+    unsent += 1;
+    process.send?.(event, undefined, undefined, sent);
+  };
+  const failure = (error: unknown): { code: string | undefined; message: string } => ({
+    code: (error as NodeJS.ErrnoException | undefined)?.code,
+    message: error instanceof Error ? error.message : String(error),
+  });
+
+  // "wx": never write through something a step may have placed at that path.
+  const writeFiles = (files: StepFile[]): void => {
+    for (const file of files) fs.writeFileSync(file.path, file.content, { mode: 0o600, flag: 'wx' });
+  };
+  const isMissing = (error: unknown): boolean => (error as NodeJS.ErrnoException).code === 'ENOENT';
+  const makeWritable = (dir: string): void => {
+    fs.chmodSync(dir, 0o700);
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) makeWritable(join(dir, entry.name));
+  };
+  const removeTree = (request: Extract<FileRequest, { op: 'remove-tree' }>): void => {
+    try {
+      // What the runner made, one call each; anything a step left makes a call fail: then recursively.
+      for (const file of request.files) {
+        try {
+          fs.unlinkSync(file);
+        } catch (error: unknown) {
+          if (!isMissing(error)) throw error;
+        }
+      }
+      for (const dir of [...request.subdirs, request.dir]) {
+        try {
+          fs.rmdirSync(dir);
+        } catch (error: unknown) {
+          if (!isMissing(error)) throw error;
+        }
+      }
+    } catch {
+      try {
+        fs.rmSync(request.dir, { recursive: true, force: true });
+      } catch (error: unknown) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code !== 'EACCES' && code !== 'EPERM') throw error;
+        // A step may have left a directory without write permission; take ownership back and retry.
+        makeWritable(request.dir);
+        fs.rmSync(request.dir, { recursive: true, force: true });
+      }
+    }
+  };
+  const readOutputs = (path: string, maxBytes: number): OutputsFileRead => {
+    let fd: number;
+    try {
+      // O_NONBLOCK: a step could have replaced its output file with a FIFO that nobody ever writes.
+      fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+    } catch (error: unknown) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return { kind: 'missing' };
+      if (code === 'ELOOP') return { kind: 'refused', reason: 'the outputs file was replaced by a symbolic link' };
+      throw error;
+    }
+    try {
+      const stats = fs.fstatSync(fd);
+      if (!stats.isFile()) return { kind: 'refused', reason: 'the outputs file is not a regular file' };
+      if (stats.size > maxBytes) return { kind: 'refused', reason: `outputs are ${stats.size} bytes, more than the limit of ${maxBytes}` };
+      return { kind: 'content', text: stats.size === 0 ? '' : fs.readFileSync(fd, 'utf8') };
+    } finally {
+      fs.closeSync(fd);
+    }
+  };
+  const doFiles = (id: number, request: FileRequest): void => {
+    try {
+      let result: OutputsFileRead | undefined;
+      if (request.op === 'create-tree') {
+        fs.mkdirSync(request.dir, { mode: 0o700 });
+        for (const sub of request.subdirs) fs.mkdirSync(sub, { mode: 0o700 });
+        writeFiles(request.files);
+      } else if (request.op === 'write-files') {
+        writeFiles(request.files);
+      } else if (request.op === 'read-outputs') {
+        result = readOutputs(request.path, request.maxBytes);
+      } else {
+        removeTree(request);
+      }
+      send({ type: 'files-done', id, result });
+    } catch (error: unknown) {
+      send({ type: 'files-done', id, error: failure(error) });
+    }
+  };
+
+  const start = (request: Extract<LauncherRequest, { type: 'spawn' }>): void => {
+    const { id } = request;
+    const fail = (error: unknown): void => {
+      reading.delete(id);
+      send({ type: 'failed', id, ...failure(error) });
+    };
+    let child: ChildProcess;
+    try {
+      writeFiles(request.files ?? []);
+      // detached: the step becomes its own process group, so one kill(-pgid) reaches all it started.
+      child = spawnChild(request.command, request.args, { cwd: request.cwd, env: request.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (error: unknown) {
+      fail(error);
+      return;
+    }
+    let hasStarted = false;
+    let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    let openStreams = 2;
+    const streams = [child.stdout as Readable, child.stderr as Readable];
+    reading.set(id, streams);
+    const forget = (): void => {
+      reading.delete(id);
+      for (const stream of streams) paused.delete(stream);
+    };
+    child.once('spawn', () => {
+      hasStarted = true;
+      send({ type: 'started', id, pid: child.pid as number });
+    });
+    child.on('error', (error) => {
+      if (!hasStarted) fail(error);
+    });
+    for (const [index, stream] of streams.entries()) {
+      const name: StepOutputStream = index === 0 ? 'stdout' : 'stderr';
+      stream.on('data', (chunk: Buffer) => {
+        send({ type: 'output', id, stream: name, chunk });
+        if (unsent > PAUSE_ABOVE) {
+          stream.pause();
+          paused.add(stream);
+        }
+      });
+      stream.once('close', () => {
+        openStreams -= 1;
+        if (openStreams > 0 || !hasStarted || exit === undefined) return; // else reported together with the exit
+        forget();
+        send({ type: 'output-closed', id });
+      });
+    }
+    child.once('exit', (code, signal) => {
+      // The pipes usually reach EOF in the same turn: one message then says both.
+      setImmediate(() => {
+        exit = { code, signal };
+        const outputClosed = openStreams === 0;
+        if (outputClosed) forget();
+        send({ type: 'exited', id, code, signal, outputClosed });
+      });
+    });
+  };
+
+  process.on('message', (request: LauncherRequest) => {
+    if (request.type === 'spawn') start(request);
+    else if (request.type === 'files') doFiles(request.id, request.request);
+    else for (const stream of reading.get(request.id) ?? []) stream.destroy();
+  });
+  // Only the worker decides when steps end; the launcher goes when the worker does.
+  process.on('disconnect', () => process.exit(0));
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => undefined);
+  send({ type: 'ready' });
+}
+
+interface Pending<T> {
+  promise: Promise<T>;
+  resolve: (value: T) => void;
+}
+
+function pending<T>(): Pending<T> {
+  let resolve: (value: T) => void = () => undefined;
+  const promise = new Promise<T>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+/** A step started through the launcher: its handle, settled by the launcher's messages. */
+class LaunchedStep {
+  readonly started = pending<{ pid: number } | { error: unknown }>();
+  readonly exited = pending<{ code: number | null; signal: NodeJS.Signals | null }>();
+  readonly outputClosed = pending<void>();
+  pid: number | undefined;
+
+  constructor(readonly onOutput: (stream: StepOutputStream, chunk: Buffer) => void) {}
+}
+
+/**
+ * Makes steps' files and starts their processes from a small, long-lived child process of the
+ * worker instead of from the worker itself:
+ * - spawn() forks the calling process, and forking the worker (~150 MB resident) costs several
+ *   times what forking a bare node process costs, in CPU and in time to start (bench/spawn-cost.ts);
+ * - a workspace, a step's script and outputs file are a dozen small file system calls, each a
+ *   round trip through the worker's thread pool; the launcher makes them synchronously, one
+ *   message per step (workspace: one more to make it, one to remove it).
+ * The steps are still process group leaders; the worker signals their groups itself and reads
+ * their output as before. Without a launcher (it could not be started, or it is closed) the
+ * worker does all this itself.
+ */
+export class StepLauncher implements StepHost {
+  private launcher: Promise<ChildProcess | undefined> | undefined;
+  private readonly steps = new Map<number, LaunchedStep>();
+  private readonly fileRequests = new Map<number, { resolve: (result: OutputsFileRead | undefined) => void; reject: (error: Error) => void }>();
+  private nextId = 0;
+  private isClosing = false;
+  /** The launcher could not be started (it exited before it was ready): this process does the work. */
+  private isUnavailable = false;
+
+  async createTree(tree: { dir: string; subdirs: string[]; files: StepFile[] }): Promise<void> {
+    await this.files({ op: 'create-tree', ...tree }, () => localStepHost.createTree(tree));
+  }
+
+  async writeFiles(files: StepFile[]): Promise<void> {
+    await this.files({ op: 'write-files', files }, () => localStepHost.writeFiles(files));
+  }
+
+  async readOutputs(path: string, maxBytes: number): Promise<OutputsFileRead> {
+    return (await this.files({ op: 'read-outputs', path, maxBytes }, () => localStepHost.readOutputs(path, maxBytes))) as OutputsFileRead;
+  }
+
+  async removeTree(dir: string, layout: { subdirs: string[]; files: string[] }): Promise<void> {
+    await this.files({ op: 'remove-tree', dir, ...layout }, () => localStepHost.removeTree(dir, layout));
+  }
+
+  spawn(request: StepSpawnRequest, onOutput: (stream: StepOutputStream, chunk: Buffer) => void): StepProcessHandle {
+    const handle = this.ready().then((launcher) => (launcher ? this.spawnThrough(launcher, request, onOutput) : localStepHost.spawn(request, onOutput)));
+    return {
+      started: handle.then((h) => h.started),
+      exited: handle.then((h) => h.exited),
+      outputClosed: handle.then((h) => h.outputClosed),
+      stopReading: () => void handle.then((h) => h.stopReading()),
+    };
+  }
+
+  /** Starts the launcher now rather than with the first step. */
+  start(): void {
+    void this.ready();
+  }
+
+  /** Ends the launcher; steps still running are not touched (their groups are the caller's to end). */
+  async close(): Promise<void> {
+    this.isClosing = true;
+    const launcher = await this.launcher;
+    if (!launcher || launcher.exitCode !== null || launcher.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => launcher.once('exit', () => resolve()));
+    if (launcher.connected) launcher.disconnect();
+    const timer = setTimeout(() => launcher.kill('SIGKILL'), 2_000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  private spawnThrough(launcher: ChildProcess, request: StepSpawnRequest, onOutput: (stream: StepOutputStream, chunk: Buffer) => void): StepProcessHandle {
+    const id = this.newId();
+    const step = new LaunchedStep(onOutput);
+    this.steps.set(id, step);
+    this.keepAlive(launcher);
+    this.send(launcher, { type: 'spawn', id, ...request });
+    return {
+      started: step.started.promise,
+      exited: step.exited.promise,
+      outputClosed: step.outputClosed.promise,
+      stopReading: () => {
+        this.send(launcher, { type: 'stop-reading', id });
+        this.settle(launcher, id, step);
+      },
+    };
+  }
+
+  private async files(request: FileRequest, locally: () => Promise<OutputsFileRead | void>): Promise<OutputsFileRead | void> {
+    const launcher = await this.ready();
+    if (!launcher) return locally();
+    const id = this.newId();
+    const done = new Promise<OutputsFileRead | undefined>((resolve, reject) => this.fileRequests.set(id, { resolve, reject }));
+    this.keepAlive(launcher);
+    this.send(launcher, { type: 'files', id, request });
+    return done;
+  }
+
+  private newId(): number {
+    this.nextId += 1;
+    return this.nextId;
+  }
+
+  /** The running launcher, started if need be; undefined when this process is to do the work itself. */
+  private ready(): Promise<ChildProcess | undefined> {
+    if (this.isClosing || this.isUnavailable) return Promise.resolve(undefined);
+    this.launcher ??= new Promise((resolve) => {
+      let launcher: ChildProcess;
+      try {
+        launcher = spawn(process.execPath, ['-e', `(${launcherProgram.toString()})()`], {
+          // Nothing of the worker's environment (database and queue credentials) is needed there.
+          cwd: '/', env: {}, stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'advanced',
+        });
+      } catch {
+        this.isUnavailable = true;
+        resolve(undefined);
+        return;
+      }
+      let isReady = false;
+      launcher.on('message', (event: LauncherEvent) => {
+        if (event.type !== 'ready') {
+          this.onEvent(launcher, event);
+        } else {
+          isReady = true;
+          this.keepAlive(launcher);
+          resolve(launcher);
+        }
+      });
+      launcher.on('error', () => undefined); // a failed start ends in 'exit' too
+      launcher.once('exit', () => {
+        if (!isReady) {
+          this.isUnavailable = true;
+          resolve(undefined);
+        }
+        this.onLauncherExit(launcher);
+      });
+    });
+    return this.launcher;
+  }
+
+  private send(launcher: ChildProcess, request: LauncherRequest): void {
+    // A launcher that is gone settles what it was asked in onLauncherExit.
+    if (launcher.connected) launcher.send(request, undefined, undefined, () => undefined);
+  }
+
+  private onEvent(launcher: ChildProcess, event: Exclude<LauncherEvent, { type: 'ready' }>): void {
+    if (event.type === 'files-done') {
+      const request = this.fileRequests.get(event.id);
+      if (!request) return;
+      this.fileRequests.delete(event.id);
+      this.keepAlive(launcher);
+      if (event.error) request.reject(Object.assign(new Error(event.error.message), { code: event.error.code }));
+      else request.resolve(event.result);
+      return;
+    }
+    const step = this.steps.get(event.id);
+    if (!step) return;
+    switch (event.type) {
+      case 'started':
+        step.pid = event.pid;
+        step.started.resolve({ pid: event.pid });
+        break;
+      case 'failed':
+        this.settle(launcher, event.id, step);
+        step.started.resolve({ error: Object.assign(new Error(event.message), { code: event.code }) });
+        break;
+      case 'output':
+        step.onOutput(event.stream, Buffer.isBuffer(event.chunk) ? event.chunk : Buffer.from(event.chunk.buffer, event.chunk.byteOffset, event.chunk.byteLength));
+        break;
+      case 'exited':
+        step.exited.resolve({ code: event.code, signal: event.signal });
+        if (event.outputClosed) this.settle(launcher, event.id, step);
+        break;
+      case 'output-closed':
+        this.settle(launcher, event.id, step);
+        break;
+    }
+  }
+
+  /** Nothing more will be heard of this step. */
+  private settle(launcher: ChildProcess, id: number, step: LaunchedStep): void {
+    step.outputClosed.resolve();
+    this.steps.delete(id);
+    this.keepAlive(launcher);
+  }
+
+  /**
+   * The launcher died (killed, out of memory): its steps can no longer be followed, so their
+   * groups are killed and they end as killed by SIGKILL. The next request starts a new launcher.
+   */
+  private onLauncherExit(launcher: ChildProcess): void {
+    this.launcher = undefined;
+    for (const [id, step] of this.steps) {
+      if (step.pid === undefined) {
+        step.started.resolve({ error: new Error('the step launcher exited before the step started') });
+      } else {
+        try {
+          process.kill(-step.pid, 'SIGKILL');
+        } catch {
+          // the group is already gone
+        }
+        step.exited.resolve({ code: null, signal: 'SIGKILL' });
+      }
+      this.settle(launcher, id, step);
+    }
+    for (const request of this.fileRequests.values()) request.reject(new Error('the step launcher exited'));
+    this.fileRequests.clear();
+  }
+
+  /** The launcher keeps this process's event loop alive only while it has something to do. */
+  private keepAlive(launcher: ChildProcess): void {
+    if (this.steps.size > 0 || this.fileRequests.size > 0) {
+      launcher.ref();
+      launcher.channel?.ref();
+    } else {
+      launcher.unref();
+      launcher.channel?.unref();
+    }
+  }
+}
