@@ -14,6 +14,8 @@ export interface ExportResult {
   megabytesPerSecond: number;
   idleRssMb: number;
   peakRssMb: number;
+  /** The api's memory as its /metrics reports it: before the export, and the highest of each tenth of the export's duration. */
+  memory: { idle: MemorySample | null; tenths: Array<MemorySample | null> };
 }
 
 export interface VerifyResult {
@@ -22,6 +24,75 @@ export interface VerifyResult {
   check: ChainCheck;
   eventsPerSecond: number;
   peakRssMb: number;
+}
+
+/** MB; heap used and old space are V8's, external includes the ArrayBuffers (socket and pg buffers). */
+export interface MemorySample {
+  rssMb: number;
+  heapUsedMb: number;
+  oldSpaceMb: number;
+  externalMb: number;
+}
+
+const MEMORY_METRICS: Record<keyof MemorySample, string> = {
+  rssMb: 'switchboard_api_process_resident_memory_bytes',
+  heapUsedMb: 'switchboard_api_nodejs_heap_size_used_bytes',
+  oldSpaceMb: 'switchboard_api_nodejs_heap_space_size_used_bytes{space="old"}',
+  externalMb: 'switchboard_api_nodejs_external_memory_bytes',
+};
+
+/** One scrape of the api's Prometheus endpoint (prom-client's default process and V8 metrics). */
+async function scrapeMemory(baseUrl: string): Promise<MemorySample | null> {
+  const response = await fetch(`${baseUrl}/metrics`).catch(() => null);
+  if (!response || response.status !== 200) return null;
+  const text = await response.text();
+  const sample = {} as MemorySample;
+  for (const [key, metric] of Object.entries(MEMORY_METRICS) as Array<[keyof MemorySample, string]>) {
+    const line = text.split('\n').find((l) => l.startsWith(`${metric} `));
+    if (!line) return null;
+    sample[key] = megabytes(Number(line.slice(metric.length + 1)));
+  }
+  return sample;
+}
+
+/**
+ * Scrapes the api's memory every `intervalMs` while an export runs (one scrape at a time), so a
+ * heap that grows with the number of events shows as a rising line rather than a single peak.
+ */
+class MemoryTimeline {
+  private readonly samples: Array<{ at: number; sample: MemorySample }> = [];
+  private running = false;
+  private loop: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly baseUrl: string,
+    private readonly intervalMs = 500,
+  ) {}
+
+  start(): this {
+    this.running = true;
+    this.loop = (async () => {
+      while (this.running) {
+        const sample = await scrapeMemory(this.baseUrl);
+        if (sample) this.samples.push({ at: Date.now(), sample });
+        await new Promise((r) => setTimeout(r, this.intervalMs));
+      }
+    })();
+    return this;
+  }
+
+  /** The highest value of each field within each tenth of [from, to]; null where no scrape landed. */
+  async stop(from: number, to: number): Promise<Array<MemorySample | null>> {
+    this.running = false;
+    await this.loop;
+    const span = Math.max(1, to - from);
+    return Array.from({ length: 10 }, (_, i) => {
+      const inside = this.samples.filter((s) => s.at > from + (span * i) / 10 && s.at <= from + (span * (i + 1)) / 10).map((s) => s.sample);
+      if (inside.length === 0) return null;
+      const highest = (key: keyof MemorySample): number => Math.max(...inside.map((s) => s[key]));
+      return { rssMb: highest('rssMb'), heapUsedMb: highest('heapUsedMb'), oldSpaceMb: highest('oldSpaceMb'), externalMb: highest('externalMb') };
+    });
+  }
 }
 
 async function idleRss(pid: number): Promise<number> {
@@ -33,12 +104,19 @@ async function idleRss(pid: number): Promise<number> {
   return Math.round(kb / 102.4) / 10;
 }
 
-/** Streams an export to the end as fast as this client reads, sampling the api's memory every 50 ms. */
+/**
+ * Streams an export to the end as fast as this client reads, sampling the api's RSS every 50 ms
+ * (for the peak) and its heap, old space, external memory and RSS from /metrics every 500 ms.
+ */
 export async function measureExport(client: AuditApiClient, apiPid: number, format: 'jsonl' | 'csv', query: Record<string, string>): Promise<ExportResult> {
   const idleRssMb = await idleRss(apiPid);
+  const idleMemory = await scrapeMemory(client.baseUrl);
   const sampler = new RssSampler(apiPid).start();
+  const timeline = new MemoryTimeline(client.baseUrl).start();
+  const startedAt = Date.now();
   const download = await client.download(`/api/v1/audit-events/export?${queryString(query, { format })}`);
   const { peakMb } = sampler.stop();
+  const tenths = await timeline.stop(startedAt, Date.now());
   if (download.status !== 200) throw new Error(`export ${format}: ${download.status}`);
   const events = format === 'csv' ? download.lines - 1 : download.lines;
   const seconds = download.ms / 1000;
@@ -53,6 +131,7 @@ export async function measureExport(client: AuditApiClient, apiPid: number, form
     megabytesPerSecond: Math.round((download.bytes / 1024 / 1024 / seconds) * 10) / 10,
     idleRssMb,
     peakRssMb: peakMb,
+    memory: { idle: idleMemory, tenths },
   };
 }
 

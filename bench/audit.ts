@@ -156,6 +156,15 @@ async function main(): Promise<void> {
       [`verify (ok=${verify.check.ok})`, verify.check.checked, verify.ms / 1000, '-', verify.eventsPerSecond, '-', '-', '-', verify.peakRssMb],
     ]));
     out.push(`export range ${exportQuery.from} … ${exportQuery.to}; verify range to=${load.chainedTo}${verify.check.ok ? '' : ` (first break: seq ${verify.check.firstBrokenSeq}, ${verify.check.reason})`}`);
+    // Flat across the tenths means memory does not depend on how many events were exported so far.
+    out.push(`\napi memory during each export, MB (its /metrics every 500 ms: before, then the highest in each tenth of the export)`);
+    const memoryRows = (e: (typeof exports)[number]): Array<Array<string | number>> =>
+      (['heapUsedMb', 'oldSpaceMb', 'externalMb', 'rssMb'] as const).map((key) => [
+        `${e.format} ${{ heapUsedMb: 'heap used', oldSpaceMb: 'old space', externalMb: 'external', rssMb: 'RSS' }[key]}`,
+        e.memory.idle?.[key] ?? '-',
+        ...e.memory.tenths.map((sample) => sample?.[key] ?? '-'),
+      ]);
+    out.push(table(['', 'before', ...Array.from({ length: 10 }, (_, i) => `${(i + 1) * 10} %`)], exports.flatMap(memoryRows)));
 
     out.push(`\nCandidate fixes, tried in plain SQL on this database (product code unchanged; wall ms through a pg connection)`);
     out.push(table(['fix', 'filter', 'page', 'before p50', 'p95', 'after p50', 'p95', 'api after p95', 'same rows'], fixes.map((f) => [

@@ -158,8 +158,12 @@ export class AuditQueryService {
       const params: unknown[] = [];
       const where = this.where(filter, params, range);
       params.push(after, BATCH);
+      const afterParam = `$${params.length - 1}`;
+      // The same bound on s.event_seq: without it the planner merge-joins audit_seals from its first
+      // row for every batch, so each batch costs as much as all the events before it.
       const rows: AuditEventRow[] = await this.dataSource.query(
-        `SELECT ${COLUMNS} FROM ${FROM} WHERE ${where} AND e.seq > $${params.length - 1} ORDER BY e.seq ASC LIMIT $${params.length}`,
+        `SELECT ${COLUMNS} FROM audit_events e LEFT JOIN audit_seals s ON s.event_seq = e.seq AND s.event_seq > ${afterParam}
+         WHERE ${where} AND e.seq > ${afterParam} ORDER BY e.seq ASC LIMIT $${params.length}`,
         params,
       );
       if (rows.length === 0) return;

@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import { Controller, Get, Param, Query, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
@@ -8,6 +9,7 @@ import { type AuditEventRow, type AuditFilter, AuditQueryService, type ChainChec
 import { Caller, type RequestCaller } from '../http/current-caller.decorator';
 import { ZodPipe } from '../http/zod-body.pipe';
 import { decodeCursor, encodeCursor, pageQuerySchema } from '../http/page-query';
+import { auditExportText } from './audit-export-text';
 
 const filterSchema = z.object({
   actor: z.string().max(200).optional(),
@@ -23,17 +25,19 @@ const listSchema = pageQuerySchema.extend(filterSchema.shape);
 const exportSchema = filterSchema.extend({ format: z.enum(['jsonl', 'csv']).default('jsonl') });
 const verifySchema = z.object({ from: filterSchema.shape.from, to: filterSchema.shape.to });
 
-const CSV_COLUMNS: Array<keyof AuditEventRow> = [
-  'seq', 'id', 'occurredAt', 'actorType', 'actorId', 'actorName', 'ip', 'userAgent', 'tokenId', 'requestId', 'action',
-  'resourceType', 'resourceId', 'projectId', 'outcome', 'reason', 'details', 'chainSeq', 'prevHash', 'hash',
-];
-
-/** Values are quoted; formula-looking cells are prefixed so spreadsheets never evaluate them. */
-function csvCell(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  let text = typeof value === 'object' ? JSON.stringify(value) : String(value);
-  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-  return `"${text.replace(/"/g, '""')}"`;
+/** Resolves true once the response takes more text, false if the client has gone meanwhile. */
+function drained(raw: ServerResponse): Promise<boolean> {
+  return new Promise((resolve) => {
+    const settle = (writable: boolean) => (): void => {
+      raw.off('drain', onDrain);
+      raw.off('close', onClose);
+      resolve(writable);
+    };
+    const onDrain = settle(true);
+    const onClose = settle(false);
+    raw.on('drain', onDrain);
+    raw.on('close', onClose);
+  });
 }
 
 @ApiTags('audit')
@@ -74,16 +78,17 @@ export class AuditEventsController {
       'x-content-type-options': 'nosniff',
       'cache-control': 'no-store',
     });
-    if (query.format === 'csv') raw.write(`${CSV_COLUMNS.join(',')}\n`);
+    // Leaving the loop early (the client has gone) returns the generators, which stops the batches.
     try {
-      for await (const batch of this.audit.stream(filter)) {
-        const text = batch.map((row) => (query.format === 'csv' ? CSV_COLUMNS.map((c) => csvCell(row[c])).join(',') : JSON.stringify(row))).join('\n') + '\n';
-        // Respect backpressure: wait for the client before reading the next batch.
-        if (!raw.write(text)) await new Promise((resolve) => raw.once('drain', resolve));
+      for await (const piece of auditExportText(this.audit.stream(filter), query.format)) {
         if (raw.destroyed) return;
+        if (!raw.write(piece) && !(await drained(raw))) return;
       }
-    } finally {
       raw.end();
+    } catch (error) {
+      // No terminating chunk: the client sees a broken download, never a short file that looks complete.
+      raw.destroy();
+      throw error;
     }
   }
 
