@@ -147,6 +147,22 @@ describe('audit log: complete, redacted, searchable', () => {
     }
   });
 
+  it('writes an event inside a data-modifying statement only when the change it records happened', async () => {
+    const dataSource = await createDataSource({ url: inject('databaseUrl'), poolSize: 1 }).initialize();
+    try {
+      const writer = new AuditWriter();
+      const action = `test.statement.${uniqueName('s').replace(/[^a-z]/g, 'x')}`;
+      for (const matched of [false, true]) {
+        const audit = writer.statement(SYSTEM_ACTOR, { action, outcome: 'succeeded', details: { matched } }, { firstParam: 2, from: 'changed' });
+        await dataSource.query(`WITH changed AS (SELECT 1 WHERE $1::boolean), audited AS (${audit.sql}) SELECT 1`, [matched, ...audit.params]);
+      }
+      const page = await admin.get(`/api/v1/audit-events?action=${action}`);
+      expect(page.body.items.map((e: AuditEvent) => e.details.matched)).toEqual([true]);
+    } finally {
+      await dataSource.destroy();
+    }
+  });
+
   it('exports a filter as JSON Lines and CSV; CSV cells cannot become formulas', async () => {
     const token = await adminToken(api);
     const project = await createProject(admin, { description: '=HYPERLINK("http://evil")' });

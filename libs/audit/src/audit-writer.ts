@@ -13,6 +13,17 @@ export interface AuditRecord {
   details?: Record<string, unknown>;
 }
 
+/** Where an event's INSERT sits in a larger statement (AuditWriter.statement). */
+export interface AuditStatementOptions {
+  /** The number of the event's first parameter ($n): the statement's own parameters come first. */
+  firstParam: number;
+  /**
+   * A CTE of the same statement whose rows gate the event: one event per row, none when it is
+   * empty (an UPDATE … RETURNING that matched nothing records nothing).
+   */
+  from?: string;
+}
+
 /**
  * Appends an event inside the caller's transaction: one INSERT, no lock shared with other writers.
  * The event commits or rolls back with the change it records; the AuditSealer links it into the
@@ -21,21 +32,32 @@ export interface AuditRecord {
  */
 export class AuditWriter {
   async record(manager: EntityManager, actor: Actor, record: AuditRecord): Promise<{ id: string; seq: string }> {
+    const { sql, params, id } = this.statement(actor, record, { firstParam: 1 });
+    const rows = (await manager.query(`${sql} RETURNING seq::text AS seq`, params)) as Array<{ seq: string }>;
+    return { id, seq: rows[0].seq };
+  }
+
+  /**
+   * The event's INSERT as SQL and parameters, to put in a data-modifying CTE next to the change it
+   * records: `WITH changed AS (UPDATE … RETURNING id), audited AS (<sql>) SELECT …`. The change
+   * and its event are then one autocommit statement, atomic as a transaction, in one round trip
+   * instead of four (BEGIN, change, event, COMMIT).
+   */
+  statement(actor: Actor, record: AuditRecord, options: AuditStatementOptions): { sql: string; params: unknown[]; id: string } {
     const id = uuidV7();
     // Round-trip through JSON so what the sealer hashes is exactly what jsonb stores and returns.
     const details = JSON.stringify(redactSecrets(record.details ?? {}), (_key, value: unknown) => (typeof value === 'string' ? sanitize(value) : value));
-    const rows = (await manager.query(
-      `INSERT INTO audit_events (id, occurred_at, actor_type, actor_id, actor_name, ip, user_agent, token_id,
+    const params = [
+      id, actor.type, actor.id, sanitize(actor.name) ?? 'unknown', actor.ip ?? null, sanitize(actor.userAgent?.slice(0, 512)) ?? null,
+      actor.tokenId ?? null, actor.requestId ?? null, record.action, record.resourceType ?? null, record.resourceId ?? null,
+      record.projectId ?? null, record.outcome, sanitize(record.reason?.slice(0, 2000)) ?? null, details,
+    ];
+    const placeholders = params.map((_, i) => `$${options.firstParam + i}`);
+    const values = [placeholders[0], `date_trunc('milliseconds', clock_timestamp())`, ...placeholders.slice(1)].join(', ');
+    const sql = `INSERT INTO audit_events (id, occurred_at, actor_type, actor_id, actor_name, ip, user_agent, token_id,
          request_id, action, resource_type, resource_id, project_id, outcome, reason, details)
-       VALUES ($1, date_trunc('milliseconds', clock_timestamp()), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-       RETURNING seq::text AS seq`,
-      [
-        id, actor.type, actor.id, sanitize(actor.name) ?? 'unknown', actor.ip ?? null, sanitize(actor.userAgent?.slice(0, 512)) ?? null,
-        actor.tokenId ?? null, actor.requestId ?? null, record.action, record.resourceType ?? null, record.resourceId ?? null,
-        record.projectId ?? null, record.outcome, sanitize(record.reason?.slice(0, 2000)) ?? null, details,
-      ],
-    )) as Array<{ seq: string }>;
-    return { id, seq: rows[0].seq };
+       ${options.from ? `SELECT ${values} FROM ${options.from}` : `VALUES (${values})`}`;
+    return { sql, params, id };
   }
 }
 

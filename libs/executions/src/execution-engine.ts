@@ -4,7 +4,7 @@ import { Inject, Injectable, type OnModuleDestroy, Optional } from '@nestjs/comm
 import { NotificationEmitter } from '@switchboard/notifications';
 import { executionEvent } from './execution-notification';
 import type { Redis } from 'ioredis';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { type Actor, APP_CONFIG, type AppConfig, LOGGER, type Logger, REDIS, SecretBox, TransactionRunner, rowsOf } from '@switchboard/core';
 import { AuditWriter } from '@switchboard/audit';
 import type { ProcedureDefinition, StepDefinition } from '@switchboard/procedures';
@@ -312,25 +312,29 @@ export class ExecutionEngine implements OnModuleDestroy {
     const tail = `[switchboard] ${outcome.status}${outcome.reason ? `: ${outcome.reason}` : ''}`;
     log.add('system', null, tail);
     const remaining = await log.takeRemaining();
-    const ended = await this.retryWhileDatabaseDown(execution.id, () => this.tx.run(async (manager: EntityManager) => {
-      // The remaining lines (at least the one above) go in with the end state: one statement.
-      const updated = rowsOf<{ id: string }>(await manager.query(
-        `WITH inserted AS (
-           INSERT INTO execution_logs (execution_id, seq, ts, stream, step, text)
-           SELECT $1, * FROM unnest($9::int[], $10::timestamptz[], $11::text[], $12::text[], $13::text[])
-         )
+    const params: unknown[] = [
+      execution.id, outcome.status, outcome.reason, JSON.stringify(steps), JSON.stringify(outputs), log.lastSeq, remaining.bytes, workerId,
+      ...logLineArrays(remaining.lines),
+    ];
+    const audit = this.audit.statement(this.workerActor(workerId), {
+      action: auditActionFor(outcome.status), outcome: outcome.status === 'succeeded' ? 'succeeded' : 'failed',
+      resourceType: 'execution', resourceId: execution.id, projectId: execution.projectId, reason: outcome.reason,
+      details: { procedure: execution.procedureName, version: execution.version, steps: steps.map((s) => ({ name: s.name, status: s.status, exitCode: s.exitCode })) },
+    }, { firstParam: params.length + 1, from: 'updated' });
+    // The remaining lines (at least the one above), the end state and its audit event: one
+    // autocommit statement, so one round trip. Nothing is recorded if the run already ended
+    // elsewhere (the reconciler): its verdict stands.
+    const ended = await this.retryWhileDatabaseDown(execution.id, async () => rowsOf<{ id: string }>(await this.dataSource.query(
+      `WITH inserted AS (
+         INSERT INTO execution_logs (execution_id, seq, ts, stream, step, text)
+         SELECT $1, * FROM unnest($9::int[], $10::timestamptz[], $11::text[], $12::text[], $13::text[])
+       ), updated AS (
          UPDATE executions SET status = $2, status_reason = $3, finished_at = now(), steps = $4, outputs = $5, log_seq = $6, log_bytes = log_bytes + $7
-          WHERE id = $1 AND status = 'running' AND worker_id = $8 RETURNING id`,
-        [execution.id, outcome.status, outcome.reason, JSON.stringify(steps), JSON.stringify(outputs), log.lastSeq, remaining.bytes, workerId, ...logLineArrays(remaining.lines)],
-      ));
-      if (updated.length === 0) return false; // already ended elsewhere (reconciler): keep its verdict
-      await this.audit.record(manager, this.workerActor(workerId), {
-        action: auditActionFor(outcome.status), outcome: outcome.status === 'succeeded' ? 'succeeded' : 'failed',
-        resourceType: 'execution', resourceId: execution.id, projectId: execution.projectId, reason: outcome.reason,
-        details: { procedure: execution.procedureName, version: execution.version, steps: steps.map((s) => ({ name: s.name, status: s.status, exitCode: s.exitCode })) },
-      });
-      return true;
-    }));
+          WHERE id = $1 AND status = 'running' AND worker_id = $8 RETURNING id
+       ), audited AS (${audit.sql})
+       SELECT id FROM updated`,
+      [...params, ...audit.params],
+    )).length > 0);
     if (ended) {
       // Live viewers read the lines stored with the end from PostgreSQL when they get `end`; they need not be published too.
       await log.publish({ type: 'end', status: outcome.status, lastSeq: log.lastSeq });

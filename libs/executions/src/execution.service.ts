@@ -121,39 +121,40 @@ export class ExecutionService {
   }
 
   /**
-   * Inserts the execution and its audit event in one transaction, provided the procedure is not
-   * archived and (unless a version was given) the version is still the active one. False, with
-   * nothing written, when it is not.
+   * Inserts the execution and its audit event in one autocommit statement (atomic, one round
+   * trip), provided the procedure is not archived and (unless a version was given) the version is
+   * still the active one. False, with nothing written, when it is not.
    */
   private async record(actor: Actor, target: RunTarget, execution: ExecutionEntity, mustBeActive: boolean): Promise<boolean> {
-    return this.tx.run(async (manager) => {
-      const inserted = rowsOf<{ id: string }>(await manager.query(
-        `INSERT INTO executions (id, procedure_id, project_id, version_id, version, status, status_reason, params, secret_params, trigger,
+    const params: unknown[] = [
+      execution.id, execution.procedureId, execution.projectId, execution.versionId, execution.version, execution.status, execution.statusReason,
+      JSON.stringify(execution.params), execution.secretParams, execution.trigger, execution.triggeredBy, execution.triggeredByName, execution.rerunOf,
+      execution.workerGroup, execution.attempt, execution.queuedAt, execution.approvalsRequired, execution.approvalExpiresAt,
+      JSON.stringify(execution.steps), JSON.stringify(execution.outputs), execution.logSeq, execution.logBytes, mustBeActive,
+    ];
+    const audit = this.audit.statement(actor, {
+      action: auditActionFor(execution.status), outcome: 'succeeded', resourceType: 'execution', resourceId: execution.id, projectId: execution.projectId,
+      details: {
+        procedureId: execution.procedureId, procedure: target.name, version: execution.version, params: execution.params, trigger: execution.trigger,
+        rerunOf: execution.rerunOf,
+        ...(execution.status === 'pending_approval'
+          ? { approvalsRequired: execution.approvalsRequired, approvalExpiresAt: execution.approvalExpiresAt?.toISOString() }
+          : {}),
+      },
+    }, { firstParam: params.length + 1, from: 'inserted' });
+    const inserted = rowsOf<{ id: string }>(await this.dataSource.query(
+      `WITH inserted AS (
+         INSERT INTO executions (id, procedure_id, project_id, version_id, version, status, status_reason, params, secret_params, trigger,
            triggered_by, triggered_by_name, rerun_of, worker_group, attempt, queued_at, approvals_required, approval_expires_at, steps, outputs, log_seq, log_bytes)
          SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22
            FROM procedures p
           WHERE p.id = $2 AND p.archived_at IS NULL AND (NOT $23 OR p.active_version_id = $4)
-         RETURNING id`,
-        [
-          execution.id, execution.procedureId, execution.projectId, execution.versionId, execution.version, execution.status, execution.statusReason,
-          JSON.stringify(execution.params), execution.secretParams, execution.trigger, execution.triggeredBy, execution.triggeredByName, execution.rerunOf,
-          execution.workerGroup, execution.attempt, execution.queuedAt, execution.approvalsRequired, execution.approvalExpiresAt,
-          JSON.stringify(execution.steps), JSON.stringify(execution.outputs), execution.logSeq, execution.logBytes, mustBeActive,
-        ],
-      ));
-      if (inserted.length === 0) return false;
-      await this.audit.record(manager, actor, {
-        action: auditActionFor(execution.status), outcome: 'succeeded', resourceType: 'execution', resourceId: execution.id, projectId: execution.projectId,
-        details: {
-          procedureId: execution.procedureId, procedure: target.name, version: execution.version, params: execution.params, trigger: execution.trigger,
-          rerunOf: execution.rerunOf,
-          ...(execution.status === 'pending_approval'
-            ? { approvalsRequired: execution.approvalsRequired, approvalExpiresAt: execution.approvalExpiresAt?.toISOString() }
-            : {}),
-        },
-      });
-      return true;
-    });
+         RETURNING id
+       ), audited AS (${audit.sql})
+       SELECT id FROM inserted`,
+      [...params, ...audit.params],
+    ));
+    return inserted.length > 0;
   }
 
   /**
