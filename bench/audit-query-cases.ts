@@ -78,7 +78,7 @@ export async function pageSql(db: Database, filter: AuditFilter, limit: number, 
   let captured: { sql: string; params: unknown[] } | null = null;
   const recorder = {
     query: async (sql: string, params: unknown[]) => {
-      if (/ORDER BY occurred_at, seq LIMIT 1/.test(sql)) {
+      if (/ORDER BY occurred_at, seq LIMIT 1|^WITH w AS/.test(sql.trim())) {
         const result = await db.query(sql, params);
         return Array.isArray(result) ? result : (result as { rows: unknown[] }).rows;
       }

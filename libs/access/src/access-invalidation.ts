@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { ACCESS_INVALIDATION_CHANNEL, APP_CONFIG, type AppConfig, createRedisConnection, REDIS } from '@switchboard/core';
+import { ACCESS_INVALIDATION_CHANNEL, APP_CONFIG, type AppConfig, ConfirmedSubscription, REDIS } from '@switchboard/core';
 
 /** Names every user at once in an invalidation. */
 export const EVERYONE = '*';
@@ -26,8 +26,7 @@ export interface InvalidationSource {
 @Injectable()
 export class AccessInvalidation implements InvalidationSource, OnModuleInit, OnModuleDestroy {
   private readonly listeners = new Set<(userId: string) => void>();
-  private subscriber: Redis | undefined;
-  private listening = false;
+  private subscription: ConfirmedSubscription | undefined;
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
@@ -36,7 +35,7 @@ export class AccessInvalidation implements InvalidationSource, OnModuleInit, OnM
 
   get isListening(): boolean {
     this.start();
-    return this.listening;
+    return this.subscription!.listening;
   }
 
   onInvalidate(listener: (userId: string) => void): void {
@@ -55,22 +54,9 @@ export class AccessInvalidation implements InvalidationSource, OnModuleInit, OnM
   }
 
   private start(): void {
-    if (this.subscriber) return;
-    const subscriber = createRedisConnection(this.config.REDIS_URL, { name: 'switchboard-access' });
-    this.subscriber = subscriber;
-    subscriber.on('message', (_channel: string, userId: string) => this.notify(userId));
-    subscriber.on('close', () => {
-      this.listening = false;
-    });
-    // On every (re)connection. ioredis also re-subscribes by itself; SUBSCRIBE twice is harmless, and
-    // only the answer to ours tells when messages arrive again. Whatever was sent meanwhile is lost:
-    // start from empty caches.
-    subscriber.on('ready', () => {
-      subscriber.subscribe(ACCESS_INVALIDATION_CHANNEL).then(() => {
-        if (subscriber.status !== 'ready') return;
-        this.notify(EVERYONE);
-        this.listening = true;
-      }, () => undefined);
+    this.subscription ??= new ConfirmedSubscription(this.config.REDIS_URL, 'switchboard-access', ACCESS_INVALIDATION_CHANNEL, {
+      onMessage: (userId) => this.notify(userId),
+      onReset: () => this.notify(EVERYONE),
     });
   }
 
@@ -79,7 +65,6 @@ export class AccessInvalidation implements InvalidationSource, OnModuleInit, OnM
   }
 
   onModuleDestroy(): void {
-    this.listening = false;
-    this.subscriber?.disconnect();
+    this.subscription?.disconnect();
   }
 }

@@ -12,3 +12,4 @@ export * from './di-tokens';
 export * from './secret-box';
 export * from './query-rows';
 export * from './prepared-query';
+export * from './confirmed-subscription';

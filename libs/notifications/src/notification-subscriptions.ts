@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
-import { APP_CONFIG, type AppConfig, createRedisConnection, QUEUE_PREFIX, REDIS } from '@switchboard/core';
+import { APP_CONFIG, type AppConfig, ConfirmedSubscription, QUEUE_PREFIX, REDIS } from '@switchboard/core';
 import type { NotificationEvent } from './notification-event';
 import type { NotificationChannelEntity } from './notification-channel.entity';
 
@@ -39,8 +39,7 @@ export class NotificationSubscriptions implements OnModuleInit, OnModuleDestroy 
   private readonly notifyByVersion = new Map<string, NotifyConfig | null>();
   /** Bumped by every invalidation: a list read while one arrived is not kept. */
   private generation = 0;
-  private subscriber: Redis | undefined;
-  private isListening = false;
+  private subscription: ConfirmedSubscription | undefined;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -53,8 +52,7 @@ export class NotificationSubscriptions implements OnModuleInit, OnModuleDestroy 
   }
 
   onModuleDestroy(): void {
-    this.isListening = false;
-    this.subscriber?.disconnect();
+    this.subscription?.disconnect();
   }
 
   /**
@@ -88,7 +86,7 @@ export class NotificationSubscriptions implements OnModuleInit, OnModuleDestroy 
   }
 
   private async projectChannels(projectId: string): Promise<SubscribedChannel[]> {
-    const cached = this.isListening ? this.channelsByProject.get(projectId) : undefined;
+    const cached = this.isListening() ? this.channelsByProject.get(projectId) : undefined;
     if (cached && Date.now() - cached.loadedAt < CHANNELS_TTL_MS) return cached.channels;
     const generation = this.generation;
     const rows = (await this.dataSource.query(
@@ -96,7 +94,7 @@ export class NotificationSubscriptions implements OnModuleInit, OnModuleDestroy 
       [projectId],
     )) as Array<{ id: string; project_id: string; name: string; type: SubscribedChannel['type']; config: SubscribedChannel['config']; events: string[] }>;
     const channels = rows.map((r) => ({ id: r.id, projectId: r.project_id, name: r.name, type: r.type, config: r.config, events: r.events }));
-    if (this.isListening && generation === this.generation) {
+    if (this.isListening() && generation === this.generation) {
       if (this.channelsByProject.size >= MAX_CACHED) this.channelsByProject.clear();
       this.channelsByProject.set(projectId, { channels, loadedAt: Date.now() });
     }
@@ -126,21 +124,14 @@ export class NotificationSubscriptions implements OnModuleInit, OnModuleDestroy 
     else this.channelsByProject.delete(projectId);
   }
 
+  private isListening(): boolean {
+    return this.subscription?.listening ?? false;
+  }
+
   private listen(): void {
-    if (this.subscriber) return;
-    const subscriber = createRedisConnection(this.config.REDIS_URL, { name: 'switchboard-notify-subscriptions' });
-    this.subscriber = subscriber;
-    subscriber.on('message', (_channel: string, projectId: string) => this.forget(projectId));
-    subscriber.on('close', () => {
-      this.isListening = false;
-    });
-    // On every (re)connection; only the answer to our SUBSCRIBE tells when messages arrive again.
-    subscriber.on('ready', () => {
-      subscriber.subscribe(CHANNELS_CHANGED_CHANNEL).then(() => {
-        if (subscriber.status !== 'ready') return;
-        this.forget(null);
-        this.isListening = true;
-      }, () => undefined);
+    this.subscription ??= new ConfirmedSubscription(this.config.REDIS_URL, 'switchboard-notify-subscriptions', CHANNELS_CHANGED_CHANNEL, {
+      onMessage: (projectId) => this.forget(projectId),
+      onReset: () => this.forget(null),
     });
   }
 }
