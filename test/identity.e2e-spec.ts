@@ -203,7 +203,10 @@ describe('bearer tokens across api processes', () => {
     expect(new Set((await Promise.all(burst)).map((r) => r.status))).toEqual(new Set([200]));
     const [touched] = (await db.query(`SELECT last_used_at > now() - interval '1 minute' AS recent FROM api_tokens WHERE id = $1`, [id])) as Array<{ recent: boolean }>;
     expect(touched.recent).toBe(true);
-    const [{ events }] = (await db.query(`SELECT count(*)::int AS events FROM audit_events WHERE action = 'token.used' AND resource_id = $1`, [id])) as Array<{ events: number }>;
+    const [{ events, named }] = (await db.query(
+      `SELECT count(*)::int AS events, count(request_id)::int AS named FROM audit_events WHERE action = 'token.used' AND resource_id = $1`, [id],
+    )) as Array<{ events: number; named: number }>;
+    expect(named).toBe(events); // the request that used the token is named, as in every event
     expect(events).toBe(2); // the first use, when the token was made, and this one
   });
 

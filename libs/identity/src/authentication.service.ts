@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 import {
-  type Actor, APP_CONFIG, type AppConfig, REDIS, RateLimitedError, rowsOf, TransactionRunner, UnauthenticatedError,
+  type Actor, APP_CONFIG, type AppConfig, currentRequestContext, REDIS, RateLimitedError, rowsOf, TransactionRunner, UnauthenticatedError,
 } from '@switchboard/core';
 import { AuditWriter } from '@switchboard/audit';
 import { AccessCache, AccessInvalidation } from '@switchboard/access';
@@ -221,7 +221,11 @@ export class AuthenticationService {
         [tokenId],
       ));
       if (touched.length === 0) return;
-      await this.audit.record(manager, { type: 'token', id: user.id, name: user.username, tokenId }, {
+      // Recorded during the request that used the token: name it, as every other event does.
+      const request = currentRequestContext();
+      await this.audit.record(manager, {
+        type: 'token', id: user.id, name: user.username, tokenId, requestId: request?.requestId, ip: request?.ip, userAgent: request?.userAgent,
+      }, {
         action: 'token.used', outcome: 'succeeded', resourceType: 'token', resourceId: tokenId,
       });
     }).then(() => {
