@@ -88,7 +88,10 @@ describe('audit log: complete, redacted, searchable', () => {
     }
     const lifecycle = await eventsFor(`resourceId=${execution.id}`);
     expect(actions(lifecycle).sort()).toEqual(['execution.queued', 'execution.started', 'execution.succeeded']);
-    expect(lifecycle.find((e) => e.action === 'execution.started')?.actorName).toMatch(/^worker:/);
+    const started = lifecycle.find((e) => e.action === 'execution.started');
+    expect(started?.actorName).toMatch(/^worker:/);
+    expect(started).toMatchObject({ projectId: project.id, details: { procedure: procedure.name, version: 2, attempt: 1 } });
+    expect(started?.actorName).toBe(`worker:${String(started?.details.workerId)}`);
     expect(lifecycle.find((e) => e.action === 'execution.queued')?.details.params).toEqual({ password: '***' });
     expect((await eventsFor(`resourceId=${rerun.body.id}&action=execution.queued`))[0].details.rerunOf).toBe(execution.id);
     const userUpdate = byAdmin.find((e) => e.action === 'user.updated' && e.resourceId === user.id);

@@ -22,6 +22,12 @@ export interface AuditStatementOptions {
    * empty (an UPDATE … RETURNING that matched nothing records nothing).
    */
   from?: string;
+  /**
+   * SQL over the `from` CTE's columns, for values known only once the change has run: the event's
+   * project, and details merged over `record.details` (jsonb; nothing secret may come from here,
+   * as it is not redacted).
+   */
+  sql?: { projectId?: string; details?: string };
 }
 
 /**
@@ -47,16 +53,22 @@ export class AuditWriter {
     const id = uuidV7();
     // Round-trip through JSON so what the sealer hashes is exactly what jsonb stores and returns.
     const details = JSON.stringify(redactSecrets(record.details ?? {}), (_key, value: unknown) => (typeof value === 'string' ? sanitize(value) : value));
-    const params = [
-      id, actor.type, actor.id, sanitize(actor.name) ?? 'unknown', actor.ip ?? null, sanitize(actor.userAgent?.slice(0, 512)) ?? null,
-      actor.tokenId ?? null, actor.requestId ?? null, record.action, record.resourceType ?? null, record.resourceId ?? null,
-      record.projectId ?? null, record.outcome, sanitize(record.reason?.slice(0, 2000)) ?? null, details,
+    const columns: Array<[string, unknown]> = [
+      ['id', id], ['actor_type', actor.type], ['actor_id', actor.id], ['actor_name', sanitize(actor.name) ?? 'unknown'], ['ip', actor.ip ?? null],
+      ['user_agent', sanitize(actor.userAgent?.slice(0, 512)) ?? null], ['token_id', actor.tokenId ?? null], ['request_id', actor.requestId ?? null],
+      ['action', record.action], ['resource_type', record.resourceType ?? null], ['resource_id', record.resourceId ?? null],
+      ['project_id', record.projectId ?? null], ['outcome', record.outcome], ['reason', sanitize(record.reason?.slice(0, 2000)) ?? null], ['details', details],
     ];
-    const placeholders = params.map((_, i) => `$${options.firstParam + i}`);
-    const values = [placeholders[0], `date_trunc('milliseconds', clock_timestamp())`, ...placeholders.slice(1)].join(', ');
-    const sql = `INSERT INTO audit_events (id, occurred_at, actor_type, actor_id, actor_name, ip, user_agent, token_id,
-         request_id, action, resource_type, resource_id, project_id, outcome, reason, details)
-       ${options.from ? `SELECT ${values} FROM ${options.from}` : `VALUES (${values})`}`;
+    const params: unknown[] = [];
+    const values = columns.map(([column, value]) => {
+      if (column === 'project_id' && options.sql?.projectId) return options.sql.projectId;
+      params.push(value);
+      const placeholder = `$${options.firstParam + params.length - 1}`;
+      return column === 'details' && options.sql?.details ? `(${placeholder}::jsonb || ${options.sql.details})` : placeholder;
+    });
+    const list = [values[0], `date_trunc('milliseconds', clock_timestamp())`, ...values.slice(1)].join(', ');
+    const sql = `INSERT INTO audit_events (id, occurred_at, ${columns.slice(1).map(([column]) => column).join(', ')})
+       ${options.from ? `SELECT ${list} FROM ${options.from}` : `VALUES (${list})`}`;
     return { sql, params, id };
   }
 }

@@ -108,42 +108,59 @@ export class ExecutionEngine implements OnModuleDestroy {
   }
 
   /**
-   * queued → running with its audit event in one transaction, and the execution with its pinned
+   * queued → running with its audit event, atomically, and the execution with its pinned
    * definition as it was claimed. A procedure without a concurrency limit is claimed by one
-   * conditional UPDATE that also returns what the run needs; one with a limit first takes an
-   * advisory lock on the procedure, so the count of its running executions cannot race.
+   * conditional UPDATE that also returns what the run needs and writes the event (one round trip);
+   * one with a limit goes through claimLimited.
    */
   private async claim(executionId: string, workerId: string): Promise<RunnableExecution | 'busy' | 'skipped'> {
-    return this.tx.run(async (manager) => {
-      let execution = runnableFrom(rowsOf<RunnableRow>(await manager.query(
-        `UPDATE executions e SET status = 'running', started_at = now(), worker_id = $2, attempt = e.attempt + 1, status_reason = NULL
+    // The common case, one autocommit statement: the claim, what the run needs, and its audit
+    // event, whose project and details come from the claimed row.
+    const audit = this.audit.statement(this.workerActor(workerId), {
+      action: auditActionFor('running'), outcome: 'succeeded', resourceType: 'execution', resourceId: executionId, details: { workerId },
+    }, {
+      firstParam: 3, from: 'claimed',
+      sql: { projectId: 'claimed.project_id', details: `jsonb_build_object('procedure', claimed.procedure_name, 'version', claimed.version, 'attempt', claimed.attempt)` },
+    });
+    const claimed = runnableFrom(rowsOf<RunnableRow>(await this.dataSource.query(
+      `WITH claimed AS (
+         UPDATE executions e SET status = 'running', started_at = now(), worker_id = $2, attempt = e.attempt + 1, status_reason = NULL
            FROM procedure_versions v, procedures p
           WHERE e.id = $1 AND e.status = 'queued' AND v.id = e.version_id AND p.id = e.procedure_id
             AND coalesce((v.definition->>'concurrency')::numeric, 0) <= 0
-         RETURNING ${RUNNABLE_COLUMNS}`,
-        [executionId, workerId],
+         RETURNING ${RUNNABLE_COLUMNS}
+       ), audited AS (${audit.sql})
+       SELECT * FROM claimed`,
+      [executionId, workerId, ...audit.params],
+    ))[0]);
+    return claimed ?? this.claimLimited(executionId, workerId);
+  }
+
+  /**
+   * The claim of a procedure with a concurrency limit (or of a run no longer queued): an advisory
+   * lock on the procedure serializes its claims across workers, so the count of its running
+   * executions cannot race; the claim and its audit event commit together.
+   */
+  private async claimLimited(executionId: string, workerId: string): Promise<RunnableExecution | 'busy' | 'skipped'> {
+    return this.tx.run(async (manager) => {
+      const execution = runnableFrom(rowsOf<RunnableRow>(await manager.query(
+        `SELECT ${RUNNABLE_COLUMNS} FROM executions e JOIN procedure_versions v ON v.id = e.version_id JOIN procedures p ON p.id = e.procedure_id
+          WHERE e.id = $1 AND e.status = 'queued'`,
+        [executionId],
       ))[0]);
-      if (!execution) {
-        const limited = runnableFrom(rowsOf<RunnableRow>(await manager.query(
-          `SELECT ${RUNNABLE_COLUMNS} FROM executions e JOIN procedure_versions v ON v.id = e.version_id JOIN procedures p ON p.id = e.procedure_id
-            WHERE e.id = $1 AND e.status = 'queued'`,
-          [executionId],
-        ))[0]);
-        if (!limited) return 'skipped';
-        // Serializes claims of one procedure across workers, so the count below cannot race.
-        await manager.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [limited.procedureId]);
-        const [{ count }] = (await manager.query(
-          `SELECT count(*)::int AS count FROM executions WHERE procedure_id = $1 AND status = 'running'`, [limited.procedureId],
-        )) as Array<{ count: number }>;
-        if (count >= (limited.definition.concurrency ?? 0)) return 'busy';
-        const claimed = rowsOf<{ attempt: number }>(await manager.query(
-          `UPDATE executions SET status = 'running', started_at = now(), worker_id = $2, attempt = attempt + 1, status_reason = NULL
-            WHERE id = $1 AND status = 'queued' RETURNING attempt`,
-          [executionId, workerId],
-        ));
-        if (claimed.length === 0) return 'skipped';
-        execution = Object.assign(limited, { attempt: claimed[0].attempt });
-      }
+      if (!execution) return 'skipped';
+      await manager.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [execution.procedureId]);
+      const [{ count }] = (await manager.query(
+        `SELECT count(*)::int AS count FROM executions WHERE procedure_id = $1 AND status = 'running'`, [execution.procedureId],
+      )) as Array<{ count: number }>;
+      if (count >= (execution.definition.concurrency ?? 0)) return 'busy';
+      const claimed = rowsOf<{ attempt: number }>(await manager.query(
+        `UPDATE executions SET status = 'running', started_at = now(), worker_id = $2, attempt = attempt + 1, status_reason = NULL
+          WHERE id = $1 AND status = 'queued' RETURNING attempt`,
+        [executionId, workerId],
+      ));
+      if (claimed.length === 0) return 'skipped';
+      execution.attempt = claimed[0].attempt;
       await this.audit.record(manager, this.workerActor(workerId), {
         action: auditActionFor('running'), outcome: 'succeeded', resourceType: 'execution', resourceId: execution.id, projectId: execution.projectId,
         details: { procedure: execution.procedureName, version: execution.version, attempt: execution.attempt, workerId },
