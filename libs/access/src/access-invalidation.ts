@@ -1,16 +1,9 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { ACCESS_INVALIDATION_CHANNEL, APP_CONFIG, type AppConfig, ConfirmedSubscription, REDIS } from '@switchboard/core';
+import { ACCESS_INVALIDATION_CHANNEL, APP_CONFIG, type AppConfig, ConfirmedSubscription, INVALIDATE_ALL, type InvalidationSource, REDIS } from '@switchboard/core';
 
 /** Names every user at once in an invalidation. */
-export const EVERYONE = '*';
-
-/** What a cache of access needs from the invalidation channel (an interface, so caches can be tested without Redis). */
-export interface InvalidationSource {
-  /** Whether this process hears invalidations right now; while not, nothing may be served from a cache. */
-  readonly isListening: boolean;
-  onInvalidate(listener: (userId: string) => void): void;
-}
+export const EVERYONE = INVALIDATE_ALL;
 
 /**
  * "This user's access changed" (`*`: everyone's), told to every api process over one Redis channel:

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AccessCache } from './access-cache';
+import { InvalidatedCache } from '@switchboard/core';
 import { AccessInvalidation, EVERYONE } from './access-invalidation';
 import { AccessRepository } from './access.repository';
 import { CallerAbility, type Grant, type TokenScopes } from './caller-ability';
@@ -19,7 +19,7 @@ interface Abilities {
  */
 @Injectable()
 export class GrantCache {
-  private readonly cache: AccessCache<Grant[]>;
+  private readonly cache: InvalidatedCache<Grant[]>;
   /** Keyed by the cached grants array itself: a new array (after a change or the TTL) builds new abilities. */
   private readonly abilities = new WeakMap<Grant[], Abilities>();
 
@@ -27,7 +27,7 @@ export class GrantCache {
     private readonly repository: AccessRepository,
     private readonly invalidation: AccessInvalidation,
   ) {
-    this.cache = new AccessCache<Grant[]>(invalidation, { ttlMs: TTL_MS, ownerOf: (userId) => userId });
+    this.cache = new InvalidatedCache<Grant[]>(invalidation, { ttlMs: TTL_MS, tagOf: (userId) => userId });
   }
 
   grantsFor(userId: string): Promise<Grant[]> {

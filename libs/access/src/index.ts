@@ -8,7 +8,6 @@ export * from './policy.decorator';
 export * from './access.repository';
 export * from './access-filter';
 export * from './access-invalidation';
-export * from './access-cache';
 export * from './grant-cache';
 export * from './access.schema';
 export * from './access-admin.service';

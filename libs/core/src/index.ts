@@ -13,3 +13,4 @@ export * from './secret-box';
 export * from './query-rows';
 export * from './prepared-query';
 export * from './confirmed-subscription';
+export * from './invalidated-cache';

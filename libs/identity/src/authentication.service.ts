@@ -2,10 +2,10 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 import {
-  type Actor, APP_CONFIG, type AppConfig, currentRequestContext, REDIS, RateLimitedError, rowsOf, TransactionRunner, UnauthenticatedError,
+  type Actor, APP_CONFIG, type AppConfig, currentRequestContext, InvalidatedCache, REDIS, RateLimitedError, rowsOf, TransactionRunner, UnauthenticatedError,
 } from '@switchboard/core';
 import { AuditWriter } from '@switchboard/audit';
-import { AccessCache, AccessInvalidation } from '@switchboard/access';
+import { AccessInvalidation } from '@switchboard/access';
 import { LoginThrottle } from './login-throttle';
 import { verifyAgainstDummy, verifyPassword } from './password-hasher';
 import { API_TOKEN_PREFIX, generateSecret, sha256Hex } from './secret-token';
@@ -76,7 +76,7 @@ interface ResolvedToken {
 export class AuthenticationService {
   private readonly throttle: LoginThrottle;
   /** Keyed by the token's SHA-256; only live tokens of enabled users are kept. */
-  private readonly tokens: AccessCache<ResolvedToken | null>;
+  private readonly tokens: InvalidatedCache<ResolvedToken | null>;
   /** Token touches in flight, by token id: concurrent requests of one token leave it to the first. */
   private readonly tokenTouches = new Map<string, Promise<void>>();
   /** Session touches in flight, and when this process last made one, by session id hash. */
@@ -93,7 +93,7 @@ export class AuthenticationService {
     invalidation: AccessInvalidation,
   ) {
     this.throttle = new LoginThrottle(redis, config.SWITCHBOARD_LOGIN_MAX_FAILURES, config.SWITCHBOARD_LOGIN_WINDOW_SECONDS, config.SWITCHBOARD_LOGIN_MAX_FAILURES_PER_IP);
-    this.tokens = new AccessCache<ResolvedToken | null>(invalidation, { ttlMs: TOKEN_CACHE_MS, ownerOf: (_hash, token) => token?.caller.user.id ?? null });
+    this.tokens = new InvalidatedCache<ResolvedToken | null>(invalidation, { ttlMs: TOKEN_CACHE_MS, tagOf: (_hash, token) => token?.caller.user.id ?? null });
   }
 
   /** Checks a password and opens a session. Failures are slowed, counted and audited; none says why. */

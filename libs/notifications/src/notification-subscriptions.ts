@@ -1,7 +1,9 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
-import { APP_CONFIG, type AppConfig, ConfirmedSubscription, QUEUE_PREFIX, REDIS } from '@switchboard/core';
+import {
+  APP_CONFIG, type AppConfig, ConfirmedSubscription, INVALIDATE_ALL, InvalidatedCache, type InvalidationSource, QUEUE_PREFIX, REDIS,
+} from '@switchboard/core';
 import type { NotificationEvent } from './notification-event';
 import type { NotificationChannelEntity } from './notification-channel.entity';
 
@@ -34,18 +36,28 @@ const MAX_CACHED = 10_000;
  * (re)subscription; a TTL bounds what a loss that goes unnoticed could cost.
  */
 @Injectable()
-export class NotificationSubscriptions implements OnModuleInit, OnModuleDestroy {
-  private readonly channelsByProject = new Map<string, { channels: SubscribedChannel[]; loadedAt: number }>();
+export class NotificationSubscriptions implements InvalidationSource, OnModuleInit, OnModuleDestroy {
+  /** Each project's channels, tagged by project: dropped when a change to them is announced. */
+  private readonly channelsByProject: InvalidatedCache<SubscribedChannel[]>;
   private readonly notifyByVersion = new Map<string, NotifyConfig | null>();
-  /** Bumped by every invalidation: a list read while one arrived is not kept. */
-  private generation = 0;
+  private readonly listeners: Array<(projectId: string) => void> = [];
   private subscription: ConfirmedSubscription | undefined;
 
   constructor(
     private readonly dataSource: DataSource,
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.channelsByProject = new InvalidatedCache(this, { ttlMs: CHANNELS_TTL_MS, tagOf: (projectId) => projectId, maxEntries: MAX_CACHED });
+  }
+
+  get isListening(): boolean {
+    return this.subscription?.listening ?? false;
+  }
+
+  onInvalidate(listener: (projectId: string) => void): void {
+    this.listeners.push(listener);
+  }
 
   onModuleInit(): void {
     this.listen();
@@ -85,20 +97,14 @@ export class NotificationSubscriptions implements OnModuleInit, OnModuleDestroy 
     await this.redis.publish(CHANNELS_CHANGED_CHANNEL, projectId).catch(() => undefined);
   }
 
-  private async projectChannels(projectId: string): Promise<SubscribedChannel[]> {
-    const cached = this.isListening() ? this.channelsByProject.get(projectId) : undefined;
-    if (cached && Date.now() - cached.loadedAt < CHANNELS_TTL_MS) return cached.channels;
-    const generation = this.generation;
-    const rows = (await this.dataSource.query(
-      'SELECT id, project_id, name, type, config, events FROM notification_channels WHERE project_id = $1',
-      [projectId],
-    )) as Array<{ id: string; project_id: string; name: string; type: SubscribedChannel['type']; config: SubscribedChannel['config']; events: string[] }>;
-    const channels = rows.map((r) => ({ id: r.id, projectId: r.project_id, name: r.name, type: r.type, config: r.config, events: r.events }));
-    if (this.isListening() && generation === this.generation) {
-      if (this.channelsByProject.size >= MAX_CACHED) this.channelsByProject.clear();
-      this.channelsByProject.set(projectId, { channels, loadedAt: Date.now() });
-    }
-    return channels;
+  private projectChannels(projectId: string): Promise<SubscribedChannel[]> {
+    return this.channelsByProject.get(projectId, async () => {
+      const rows = (await this.dataSource.query(
+        'SELECT id, project_id, name, type, config, events FROM notification_channels WHERE project_id = $1',
+        [projectId],
+      )) as Array<{ id: string; project_id: string; name: string; type: SubscribedChannel['type']; config: SubscribedChannel['config']; events: string[] }>;
+      return rows.map((r) => ({ id: r.id, projectId: r.project_id, name: r.name, type: r.type, config: r.config, events: r.events }));
+    });
   }
 
   private async notifyOf(event: NotificationEvent): Promise<NotifyConfig | null> {
@@ -118,20 +124,14 @@ export class NotificationSubscriptions implements OnModuleInit, OnModuleDestroy 
     return notify;
   }
 
-  private forget(projectId: string | null): void {
-    this.generation += 1;
-    if (projectId === null) this.channelsByProject.clear();
-    else this.channelsByProject.delete(projectId);
-  }
-
-  private isListening(): boolean {
-    return this.subscription?.listening ?? false;
+  private forget(projectId: string): void {
+    for (const listener of this.listeners) listener(projectId);
   }
 
   private listen(): void {
     this.subscription ??= new ConfirmedSubscription(this.config.REDIS_URL, 'switchboard-notify-subscriptions', CHANNELS_CHANGED_CHANNEL, {
       onMessage: (projectId) => this.forget(projectId),
-      onReset: () => this.forget(null),
+      onReset: () => this.forget(INVALIDATE_ALL),
     });
   }
 }

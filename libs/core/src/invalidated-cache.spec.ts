@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { AccessCache } from './access-cache';
-import { EVERYONE, type InvalidationSource } from './access-invalidation';
+import { INVALIDATE_ALL as EVERYONE, InvalidatedCache, type InvalidationSource } from './invalidated-cache';
 
 /** Stands in for the Redis channel: `send` is a message arriving from any api process. */
 class FakeChannel implements InvalidationSource {
@@ -27,10 +26,10 @@ function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
   return { promise, resolve };
 }
 
-const tokenCache = (channel: FakeChannel, ttlMs = 5_000): AccessCache<Token | null> =>
-  new AccessCache<Token | null>(channel, { ttlMs, ownerOf: (_key, token) => token?.owner ?? null });
+const tokenCache = (channel: FakeChannel, ttlMs = 5_000): InvalidatedCache<Token | null> =>
+  new InvalidatedCache<Token | null>(channel, { ttlMs, tagOf: (_key, token) => token?.owner ?? null });
 
-describe('AccessCache', () => {
+describe('InvalidatedCache', () => {
   afterEach(() => {
     vi.useRealTimers();
   });
@@ -115,7 +114,7 @@ describe('AccessCache', () => {
 
   it('stays within its size, evicting expired entries first, then the oldest', async () => {
     vi.useFakeTimers();
-    const cache = new AccessCache<Token>(new FakeChannel(), { ttlMs: 1_000, ownerOf: (_key, token) => token.owner, maxEntries: 3 });
+    const cache = new InvalidatedCache<Token>(new FakeChannel(), { ttlMs: 1_000, tagOf: (_key, token) => token.owner, maxEntries: 3 });
     await cache.get('old', async () => ({ owner: 'u', version: 1 }));
     vi.advanceTimersByTime(1_001);
     await cache.get('k1', async () => ({ owner: 'u', version: 1 }));
