@@ -51,7 +51,7 @@ interface RunOutcome {
 /**
  * Runs one execution on a worker: claims it with a conditional update (a job delivered twice never
  * runs twice), runs its steps in order as supervised child processes or HTTP requests, streams
- * and stores their output, and records the end state with its audit event in one transaction.
+ * and stores their output, and records the end state with its audit event in one statement.
  */
 @Injectable()
 export class ExecutionEngine implements OnModuleDestroy {
@@ -321,7 +321,7 @@ export class ExecutionEngine implements OnModuleDestroy {
     return this.config.SWITCHBOARD_KILL_GRACE_MS;
   }
 
-  /** running → terminal: remaining log lines, steps, outputs, the state and its audit event in one transaction. */
+  /** running → terminal: remaining log lines, steps, outputs, the state and its audit event in one statement. */
   private async finish(
     execution: RunnableExecution, workerId: string, outcome: RunOutcome, steps: ExecutionStepRecord[],
     outputs: Record<string, Record<string, string>>, log: ExecutionLogWriter,

@@ -54,7 +54,7 @@ export class ExecutionService {
 
   /**
    * Validates parameters against the active version (or the given one, for a rerun), records the
-   * execution (queued, or waiting for approval) with its audit event in one transaction, then
+   * execution (queued, or waiting for approval) with its audit event in one statement, then
    * enqueues it. Responds at once.
    *
    * The procedure and version usually come from memory (RunTargetCache): the insert itself checks
