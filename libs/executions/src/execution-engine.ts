@@ -190,8 +190,7 @@ export class ExecutionEngine implements OnModuleDestroy {
       this.redis,
       Object.values(secretValues).filter((v): v is string => typeof v === 'string'),
     );
-    // Not awaited: Redis delivers it before any line published later on the same connection.
-    void log.publish({ type: 'status', status: 'running' });
+    log.publishStatusSoon('running');
 
     // The procedure's timeout bounds the whole run, retries included.
     let timedOut = false;
@@ -199,7 +198,9 @@ export class ExecutionEngine implements OnModuleDestroy {
       timedOut = true;
       controller.abort(`timed out after ${definition.timeout} s`);
     }, definition.timeout * 1000);
-    // The last attempt's workspace is removed once the end is recorded, not before: the end comes sooner.
+    // The step launcher removes the workspace right after the last step (nothing waits for it). Where it
+    // could not (a step left processes behind, no launcher, an earlier step failed), it is removed here
+    // once the end is recorded, not before: the end comes sooner.
     const workspaces: ExecutionWorkspace[] = [];
     let outcome: RunOutcome;
     try {
@@ -243,7 +244,8 @@ export class ExecutionEngine implements OnModuleDestroy {
     steps: ExecutionStepRecord[], outputs: Record<string, Record<string, string>>, log: ExecutionLogWriter, signal: AbortSignal, budget: OutputBudget,
     workspaces: ExecutionWorkspace[],
   ): Promise<RunOutcome> {
-    const workspace = await ExecutionWorkspace.create({ executionId: execution.id, params, host: this.launcher });
+    // Made by the launcher with the first shell step's process (one request instead of two).
+    const workspace = ExecutionWorkspace.plan({ executionId: execution.id, params, host: this.launcher });
     workspaces.push(workspace);
     let failure: RunOutcome | null = null;
     for (const [index, step] of definition.steps.entries()) {
@@ -254,7 +256,7 @@ export class ExecutionEngine implements OnModuleDestroy {
       }
       record.status = 'running';
       record.startedAt = new Date().toISOString();
-      const result = await this.runStep(step, workspace, params, outputs, log, signal, budget);
+      const result = await this.runStep(step, workspace, params, outputs, log, signal, budget, index === definition.steps.length - 1);
       record.finishedAt = result.finishedAt.toISOString();
       record.exitCode = result.exitCode;
       if (result.reason) record.reason = result.reason;
@@ -278,14 +280,14 @@ export class ExecutionEngine implements OnModuleDestroy {
 
   private async runStep(
     step: StepDefinition, workspace: ExecutionWorkspace, params: Record<string, unknown>, outputs: Record<string, Record<string, string>>,
-    log: ExecutionLogWriter, signal: AbortSignal, budget: OutputBudget,
+    log: ExecutionLogWriter, signal: AbortSignal, budget: OutputBudget, isLastStep: boolean,
   ): Promise<StepResult> {
     const onLine = (line: StepLine): void => log.add(line.stream, step.name, line.text);
     const timeoutMs = step.timeout ? step.timeout * 1000 : undefined;
     if (step.kind === 'run') {
       return runShellStep({
         workspace, stepName: step.name, shell: step.shell, run: step.run, previousOutputs: outputs, secretEnv: step.env,
-        onLine, signal, timeoutMs, outputBudget: budget, killGraceMs: this.killGraceMs(),
+        onLine, signal, timeoutMs, outputBudget: budget, killGraceMs: this.killGraceMs(), isLastStep,
       });
     }
     if (step.kind === 'http') {

@@ -1,12 +1,15 @@
 import type { Redis } from 'ioredis';
 import { executionChannel } from '@switchboard/core';
 import type { LogStream } from './execution-log.entity';
+import type { ExecutionStatus } from './execution-state';
 import type { LiveMessage, LogLine } from './execution-events';
 
 const FLUSH_INTERVAL_MS = 100;
 const FLUSH_LINES = 500;
 const RETRY_INTERVAL_MS = 500;
 const MASK = '***';
+/** How long a run must have been running before live viewers are told so on their own. */
+const STATUS_DELAY_MS = 100;
 
 /**
  * Numbers an execution's output lines, masks secret values in them, and writes them to PostgreSQL
@@ -18,6 +21,7 @@ export class ExecutionLogWriter {
   private seq: number;
   private bytes = 0;
   private timer: NodeJS.Timeout | undefined;
+  private statusTimer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private readonly secrets: string[];
 
@@ -85,12 +89,26 @@ export class ExecutionLogWriter {
   }
 
   /**
+   * Tells live viewers the run's new status, unless it ends within 100 ms: most runs of a trivial
+   * step end sooner, and their `end` message says more (a publish is a Redis round trip).
+   */
+  publishStatusSoon(status: ExecutionStatus): void {
+    if (this.statusTimer) clearTimeout(this.statusTimer);
+    this.statusTimer = setTimeout(() => {
+      this.statusTimer = undefined;
+      void this.publish({ type: 'status', status });
+    }, STATUS_DELAY_MS);
+  }
+
+  /**
    * Waits for in-flight flushes and hands over what is still pending, so the caller can store
    * it in the execution's final transaction (one commit fewer for short runs).
    */
   async takeRemaining(): Promise<{ lines: LogLine[]; bytes: number }> {
     if (this.timer) clearTimeout(this.timer);
+    if (this.statusTimer) clearTimeout(this.statusTimer);
     this.timer = undefined;
+    this.statusTimer = undefined;
     await this.flushing;
     const taken = { lines: this.pending, bytes: this.bytes };
     this.pending = [];

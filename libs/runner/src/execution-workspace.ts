@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { localStepHost } from './local-step-host';
-import type { StepFile, StepHost } from './step-host';
+import type { StepFile, StepHost, StepTree, StepTreeLayout } from './step-host';
 
 export interface ExecutionWorkspaceOptions {
   executionId: string;
@@ -21,9 +21,16 @@ function safeFileName(text: string): string {
  * The private directory one execution runs in: HOME, TMPDIR and working dir of its steps, the
  * parameters file, step scripts and output files. Only the worker's user can enter it, because
  * it holds parameter values, secrets included. Its steps run through the same host that made it.
+ *
+ * `create` makes it at once; `plan` only names it, and the host makes it together with the first
+ * step's process (one request to the step launcher instead of two). A run without shell steps
+ * then makes no directory at all.
  */
 export class ExecutionWorkspace {
   private readonly files: string[] = [];
+  /** Still to be made: handed to the host with the first request that needs the directory. */
+  private pendingTree: StepTree | undefined;
+  private isRemoved = false;
 
   private constructor(
     readonly executionId: string,
@@ -33,16 +40,10 @@ export class ExecutionWorkspace {
   ) {}
 
   static async create(options: ExecutionWorkspaceOptions): Promise<ExecutionWorkspace> {
-    const prefix = `switchboard-${safeFileName(options.executionId).slice(0, 40)}-`;
-    const host = options.host ?? localStepHost;
     for (let attempt = 0; ; attempt += 1) {
-      // Like mkdtemp: a random name, made only if it does not exist yet.
-      const dir = join(options.baseDir ?? tmpdir(), `${prefix}${randomBytes(6).toString('hex')}`);
-      const workspace = new ExecutionWorkspace(options.executionId, options.params, dir, host);
+      const workspace = ExecutionWorkspace.plan(options);
       try {
-        await host.createTree({
-          dir, subdirs: workspace.subdirs, files: [{ path: workspace.paramsFile, content: JSON.stringify(options.params) }],
-        });
+        await workspace.ensureMade();
         return workspace;
       } catch (error: unknown) {
         const code = (error as NodeJS.ErrnoException | undefined)?.code;
@@ -51,6 +52,18 @@ export class ExecutionWorkspace {
         throw error;
       }
     }
+  }
+
+  /**
+   * Names a fresh workspace without making it. Like mkdtemp, the name is random and the directory
+   * is made only if it does not exist yet; 48 random bits make a clash (a failed start) unlikely.
+   */
+  static plan(options: ExecutionWorkspaceOptions): ExecutionWorkspace {
+    const prefix = `switchboard-${safeFileName(options.executionId).slice(0, 40)}-`;
+    const dir = join(options.baseDir ?? tmpdir(), `${prefix}${randomBytes(6).toString('hex')}`);
+    const workspace = new ExecutionWorkspace(options.executionId, options.params, dir, options.host ?? localStepHost);
+    workspace.pendingTree = { dir, subdirs: workspace.subdirs, files: [{ path: workspace.paramsFile, content: JSON.stringify(options.params) }] };
+    return workspace;
   }
 
   get homeDir(): string {
@@ -80,6 +93,7 @@ export class ExecutionWorkspace {
 
   /** A fresh, empty file for the step to write `key=value` outputs to. */
   async createOutputFile(stepName: string): Promise<string> {
+    await this.ensureMade();
     const file = this.stepFile(stepName, '.outputs', '');
     await this.host.writeFiles([file]);
     return file.path;
@@ -87,23 +101,46 @@ export class ExecutionWorkspace {
 
   /** Writes a step's script text; the interpreter reads it, so it needs no execute bit. */
   async writeScript(stepName: string, text: string, extension = ''): Promise<string> {
+    await this.ensureMade();
     const file = this.stepFile(stepName, extension, text);
     await this.host.writeFiles([file]);
     return file.path;
   }
 
   /**
-   * The paths of a step's fresh outputs file and its script, and both files to make: the host
-   * makes them together with the step's process (one request, when that is the step launcher).
+   * The paths of a step's fresh outputs file and its script, and what to make for it: the
+   * workspace itself if not made yet, then both files. The host makes them together with the
+   * step's process (one request, when that is the step launcher).
    */
-  stepFiles(stepName: string, script: string, extension: string): { outputFile: string; scriptFile: string; files: StepFile[] } {
+  stepFiles(stepName: string, script: string, extension: string): { outputFile: string; scriptFile: string; tree?: StepTree; files: StepFile[] } {
+    const tree = this.pendingTree;
+    this.pendingTree = undefined;
     const outputs = this.stepFile(stepName, '.outputs', '');
     const scriptFile = this.stepFile(stepName, extension, script);
-    return { outputFile: outputs.path, scriptFile: scriptFile.path, files: [outputs, scriptFile] };
+    return { outputFile: outputs.path, scriptFile: scriptFile.path, tree, files: [outputs, scriptFile] };
+  }
+
+  /** What the runner made here, for the host to remove. */
+  get layout(): StepTreeLayout {
+    return { dir: this.dir, subdirs: this.subdirs, files: [this.paramsFile, ...this.files] };
+  }
+
+  /** The host removes the workspace itself (it was told to after the last step): nothing left to do. */
+  markRemoved(): void {
+    this.isRemoved = true;
   }
 
   async remove(): Promise<void> {
-    await this.host.removeTree(this.dir, { subdirs: this.subdirs, files: [this.paramsFile, ...this.files] });
+    // Never made (a run of HTTP steps only), or removed by the host already: nothing to do.
+    if (this.isRemoved || this.pendingTree) return;
+    await this.host.removeTree(this.layout);
+  }
+
+  private async ensureMade(): Promise<void> {
+    const tree = this.pendingTree;
+    if (!tree) return;
+    this.pendingTree = undefined;
+    await this.host.createTree(tree);
   }
 
   private stepFile(stepName: string, suffix: string, content: string): StepFile {

@@ -3,17 +3,14 @@ import { constants } from 'node:fs';
 import { chmod, mkdir, open, readdir, rm, rmdir, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import type { StepFile, StepHost, StepProcessHandle } from './step-host';
+import type { StepExit, StepFile, StepHost, StepProcessHandle, StepTree, StepTreeLayout } from './step-host';
 
 const PRIVATE_DIR = 0o700;
 const PRIVATE_FILE = 0o600;
 
 /** Steps' files and processes made by this process itself, with asynchronous file system calls. */
 export const localStepHost: StepHost = {
-  async createTree(tree) {
-    await mkdir(tree.dir, { mode: PRIVATE_DIR });
-    await Promise.all([...tree.subdirs.map((sub) => mkdir(sub, { mode: PRIVATE_DIR })), writeFiles(tree.files)]);
-  },
+  createTree,
 
   writeFiles,
 
@@ -39,10 +36,11 @@ export const localStepHost: StepHost = {
     }
   },
 
-  async removeTree(dir, layout) {
+  async removeTree(layout) {
+    const { dir } = layout;
     // Most steps leave nothing behind: removing what the runner made takes a third of the file
     // system calls of a recursive removal, which looks at every entry first.
-    if (await removeKnownLayout(dir, layout)) return;
+    if (await removeKnownLayout(layout)) return;
     try {
       await rm(dir, { recursive: true, force: true });
     } catch (error: unknown) {
@@ -58,7 +56,9 @@ export const localStepHost: StepHost = {
     let stopReading: () => void = () => {
       stopped = true;
     };
+    // Outputs are read and the workspace removed by the runner afterwards (no extra request to save here).
     const child = (async () => {
+      if (request.tree) await createTree(request.tree);
       await writeFiles(request.files ?? []);
       // detached: the step becomes its own process group, so one kill(-pgid) reaches all it started.
       return spawn(request.command, request.args, { cwd: request.cwd, env: request.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -73,7 +73,7 @@ export const localStepHost: StepHost = {
       (error: unknown) => ({ error }),
     );
     const running = child.catch(() => never);
-    const exited = running.then((process) => new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    const exited = running.then((process) => new Promise<StepExit>((resolve) => {
       process.once('exit', (code, signal) => resolve({ code, signal }));
     }));
     const outputClosed = running.then((process) => {
@@ -90,13 +90,19 @@ export const localStepHost: StepHost = {
   },
 };
 
+async function createTree(tree: StepTree): Promise<void> {
+  await mkdir(tree.dir, { mode: PRIVATE_DIR });
+  await Promise.all([...tree.subdirs.map((sub) => mkdir(sub, { mode: PRIVATE_DIR })), writeFiles(tree.files)]);
+}
+
 async function writeFiles(files: StepFile[]): Promise<void> {
   // "wx": never write through something a step may have placed at that path.
   await Promise.all(files.map((file) => writeFile(file.path, file.content, { mode: PRIVATE_FILE, flag: 'wx' })));
 }
 
 /** False when anything else is left (or in the way): the caller then removes recursively. */
-async function removeKnownLayout(dir: string, layout: { subdirs: string[]; files: string[] }): Promise<boolean> {
+async function removeKnownLayout(layout: StepTreeLayout): Promise<boolean> {
+  const { dir } = layout;
   const files = new Set(layout.files);
   const leaves = layout.subdirs.filter((sub) => ![...files].some((file) => file.startsWith(`${sub}/`)));
   const parents = layout.subdirs.filter((sub) => !leaves.includes(sub));

@@ -6,7 +6,7 @@ import { OutputBudget } from './output-budget';
 import { ProcessGroup } from './process-group';
 import { buildStepEnvironment } from './step-environment';
 import { StepLog } from './step-log';
-import type { StepProcessHandle, StepSpawnRequest } from './step-host';
+import type { OutputsFileRead, StepExit, StepProcessHandle, StepSpawnRequest } from './step-host';
 import { DEFAULT_STEP_OUTPUT_LIMITS, parseStepOutputs, StepOutputsError, type StepOutputLimits } from './step-outputs';
 import type { OnStepLine, StepResult } from './step-result';
 
@@ -43,6 +43,11 @@ export interface ShellStepOptions {
   outputBudget?: OutputBudget;
   maxLineBytes?: number;
   outputLimits?: StepOutputLimits;
+  /**
+   * The run's last step: its host may remove the workspace as soon as the process has exited
+   * and nothing of its group is left (the step launcher does, without a request more).
+   */
+  isLastStep?: boolean;
 }
 
 interface Interpreter {
@@ -70,7 +75,8 @@ export async function runShellStep(options: ShellStepOptions): Promise<StepResul
 
   const { workspace } = options;
   // Made by the workspace's host together with the process: one request when that is the step launcher.
-  const { outputFile, scriptFile, files } = workspace.stepFiles(options.stepName, options.run, interpreter.extension);
+  const { outputFile, scriptFile, tree, files } = workspace.stepFiles(options.stepName, options.run, interpreter.extension);
+  const outputLimits = options.outputLimits ?? DEFAULT_STEP_OUTPUT_LIMITS;
   const env = buildStepEnvironment({
     executionId: workspace.executionId,
     stepName: options.stepName,
@@ -85,7 +91,12 @@ export async function runShellStep(options: ShellStepOptions): Promise<StepResul
   });
 
   const stepProcess = new StepProcess(options, limits);
-  const end = await stepProcess.run({ command: interpreter.command, args: [...interpreter.args, scriptFile], cwd: workspace.workDir, env, files });
+  const end = await stepProcess.run({
+    command: interpreter.command, args: [...interpreter.args, scriptFile], cwd: workspace.workDir, env, tree, files,
+    outputsFile: { path: outputFile, maxBytes: outputLimits.maxBytes },
+    removeAfterExit: options.isLastStep ? workspace.layout : undefined,
+  });
+  if (end.hasStarted && end.removesWorkspace) workspace.markRemoved();
   if (!end.hasStarted) {
     const reason = `could not start ${interpreter.command}: ${describeSpawnError(end.error)}`;
     stepProcess.log.system(`[switchboard] ${reason}`);
@@ -95,7 +106,7 @@ export async function runShellStep(options: ShellStepOptions): Promise<StepResul
   let outputs: Record<string, string> = {};
   let outputsProblem: string | undefined;
   try {
-    outputs = await readStepOutputs(workspace, outputFile, options.outputLimits ?? DEFAULT_STEP_OUTPUT_LIMITS);
+    outputs = parseOutputsRead(end.outputs ?? (await workspace.host.readOutputs(outputFile, outputLimits.maxBytes)), outputLimits);
   } catch (error: unknown) {
     if (!(error instanceof StepOutputsError)) throw error;
     outputsProblem = `invalid $SWITCHBOARD_OUTPUT: ${error.message}`;
@@ -122,7 +133,7 @@ interface Termination {
 
 type ProcessEnd =
   | { hasStarted: false; error: unknown }
-  | { hasStarted: true; code: number | null; signal: NodeJS.Signals | null; termination?: Termination };
+  | ({ hasStarted: true; termination?: Termination } & StepExit);
 
 /** One run of a step's process group, from spawn until nothing of it is left and its output is read. */
 class StepProcess {
@@ -277,8 +288,8 @@ function emptyResult(startedAt: Date): StepResult {
   return { outcome: 'failed', exitCode: null, signal: null, outputs: {}, startedAt, finishedAt: new Date() };
 }
 
-async function readStepOutputs(workspace: ExecutionWorkspace, path: string, limits: StepOutputLimits): Promise<Record<string, string>> {
-  const read = await workspace.host.readOutputs(path, limits.maxBytes);
+/** The outputs file as read at the step's exit (by the launcher) or afterwards. */
+function parseOutputsRead(read: OutputsFileRead, limits: StepOutputLimits): Record<string, string> {
   if (read.kind === 'missing') return {};
   if (read.kind === 'refused') throw new StepOutputsError(read.reason);
   return parseStepOutputs(read.text, limits);

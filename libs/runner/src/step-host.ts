@@ -6,13 +6,48 @@ export interface StepFile {
   content: string;
 }
 
-/** What a step's process is started with. `files` are made first; if one cannot be, the process is not started. */
+/** A workspace's directory (which must not exist yet), its subdirectories and first files. */
+export interface StepTree {
+  dir: string;
+  subdirs: string[];
+  files: StepFile[];
+}
+
+/** Everything the runner made in a workspace, for removing it. */
+export interface StepTreeLayout {
+  dir: string;
+  subdirs: string[];
+  files: string[];
+}
+
+/**
+ * What a step's process is started with. The `tree` (the first step of a run) and then `files`
+ * are made first; if one cannot be, the process is not started.
+ */
 export interface StepSpawnRequest {
   command: string;
   args: string[];
   cwd: string;
   env: Record<string, string>;
+  tree?: StepTree;
   files?: StepFile[];
+  /**
+   * Read by a host that can as soon as the main process has exited, if nothing of its process
+   * group is left by then, and reported with the exit (one message instead of a request more).
+   */
+  outputsFile?: { path: string; maxBytes: number };
+  /** The run's last step: the workspace to remove after the exit, under the same condition. */
+  removeAfterExit?: StepTreeLayout;
+}
+
+/** How the main process ended, and what the host did at that moment for the runner. */
+export interface StepExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** The outputs file as read at the exit; absent when the host did not read it (the runner then does). */
+  outputs?: OutputsFileRead;
+  /** The host removes the workspace (`removeAfterExit`) now; the runner need not. */
+  removesWorkspace?: boolean;
 }
 
 /**
@@ -22,7 +57,7 @@ export interface StepSpawnRequest {
 export interface StepProcessHandle {
   /** The pid once the process runs (it is also the process group id), or why it could not start. */
   readonly started: Promise<{ pid: number } | { error: unknown }>;
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  readonly exited: Promise<StepExit>;
   /** Resolves once stdout and stderr are closed: every chunk was delivered by then. */
   readonly outputClosed: Promise<void>;
   /** Stops reading output that a process outside the group keeps open. */
@@ -42,7 +77,7 @@ export type OutputsFileRead =
  */
 export interface StepHost {
   /** Makes a directory that must not exist yet (mode 0700), its subdirectories (0700) and files. */
-  createTree(tree: { dir: string; subdirs: string[]; files: StepFile[] }): Promise<void>;
+  createTree(tree: StepTree): Promise<void>;
   writeFiles(files: StepFile[]): Promise<void>;
   /**
    * Reads an outputs file without following a symbolic link and without blocking on a FIFO a
@@ -50,6 +85,6 @@ export interface StepHost {
    */
   readOutputs(path: string, maxBytes: number): Promise<OutputsFileRead>;
   /** Removes a directory and everything in it, also what a step made read-only; `files` are those the runner made. */
-  removeTree(dir: string, layout: { subdirs: string[]; files: string[] }): Promise<void>;
+  removeTree(layout: StepTreeLayout): Promise<void>;
   spawn(request: StepSpawnRequest, onOutput: (stream: StepOutputStream, chunk: Buffer) => void): StepProcessHandle;
 }

@@ -89,6 +89,48 @@ describe('StepLauncher', () => {
     expect(existsSync(workspace.dir)).toBe(false);
   });
 
+  it('makes a planned workspace with the first step, reads the outputs with the exit and removes the workspace after the last step', async () => {
+    const launcher = new StepLauncher();
+    launchers.push(launcher);
+    const workspace = ExecutionWorkspace.plan({ executionId: `planned-${randomUUID()}`, params: { a: 1 }, host: launcher });
+    workspaces.push(workspace);
+    expect(existsSync(workspace.dir)).toBe(false);
+    const first = await runShellStep({
+      workspace, stepName: 'first', shell: 'bash', run: 'cat "$SWITCHBOARD_PARAMS"; echo "n=1" >> "$SWITCHBOARD_OUTPUT"', onLine: () => undefined,
+    });
+    expect(first).toMatchObject({ outcome: 'succeeded', outputs: { n: '1' } });
+    expect(statSync(workspace.dir).mode & 0o777).toBe(0o700);
+    const lines: StepLine[] = [];
+    const last = await runShellStep({
+      workspace, stepName: 'last', shell: 'bash', run: 'echo "n=2" >> "$SWITCHBOARD_OUTPUT"; ls "$HOME/.." | sort | tr "\\n" " "',
+      onLine: (line) => lines.push(line), isLastStep: true,
+    });
+    expect(last).toMatchObject({ outcome: 'succeeded', outputs: { n: '2' } });
+    expect(lines.map((line) => line.text)).toEqual(['home params.json steps tmp work ']);
+    // Removed by the launcher after it reported the exit; nothing waits for it.
+    for (let i = 0; i < 100 && existsSync(workspace.dir); i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(existsSync(workspace.dir)).toBe(false);
+  });
+
+  it('leaves the workspace of a last step whose processes outlive it to the worker, which ends them first', async () => {
+    const { workspace } = await setUp();
+    const result = await runShellStep({
+      workspace, stepName: 'daemon', shell: 'bash', run: 'sleep 30 & echo "k=v" >> "$SWITCHBOARD_OUTPUT"', onLine: () => undefined, isLastStep: true,
+    });
+    expect(result).toMatchObject({ outcome: 'succeeded', outputs: { k: 'v' } });
+    expect(existsSync(workspace.dir)).toBe(true);
+    await workspace.remove();
+    expect(existsSync(workspace.dir)).toBe(false);
+  });
+
+  it('makes no directory for a planned workspace that runs no shell step', async () => {
+    const launcher = new StepLauncher();
+    launchers.push(launcher);
+    const workspace = ExecutionWorkspace.plan({ executionId: `unused-${randomUUID()}`, params: {}, host: launcher });
+    await workspace.remove();
+    expect(existsSync(workspace.dir)).toBe(false);
+  });
+
   it('works in the worker itself once closed', async () => {
     const { launcher, workspace } = await setUp();
     await launcher.close();

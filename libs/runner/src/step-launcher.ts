@@ -1,14 +1,16 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { localStepHost } from './local-step-host';
-import type { OutputsFileRead, StepFile, StepHost, StepOutputStream, StepProcessHandle, StepSpawnRequest } from './step-host';
+import type {
+  OutputsFileRead, StepExit, StepFile, StepHost, StepOutputStream, StepProcessHandle, StepSpawnRequest, StepTree, StepTreeLayout,
+} from './step-host';
 
 /** File system work the launcher does for the worker, one request each. */
 type FileRequest =
-  | { op: 'create-tree'; dir: string; subdirs: string[]; files: StepFile[] }
+  | ({ op: 'create-tree' } & StepTree)
   | { op: 'write-files'; files: StepFile[] }
   | { op: 'read-outputs'; path: string; maxBytes: number }
-  | { op: 'remove-tree'; dir: string; subdirs: string[]; files: string[] };
+  | ({ op: 'remove-tree' } & StepTreeLayout);
 
 /** Worker → launcher. */
 type LauncherRequest =
@@ -22,7 +24,7 @@ type LauncherEvent =
   | { type: 'started'; id: number; pid: number }
   | { type: 'failed'; id: number; code: string | undefined; message: string }
   | { type: 'output'; id: number; stream: StepOutputStream; chunk: Uint8Array }
-  | { type: 'exited'; id: number; code: number | null; signal: NodeJS.Signals | null; outputClosed: boolean }
+  | ({ type: 'exited'; id: number; outputClosed: boolean } & StepExit)
   | { type: 'output-closed'; id: number }
   | { type: 'files-done'; id: number; result?: OutputsFileRead; error?: { code: string | undefined; message: string } };
 
@@ -69,7 +71,12 @@ function launcherProgram(): void {
     fs.chmodSync(dir, 0o700);
     for (const entry of fs.readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) makeWritable(join(dir, entry.name));
   };
-  const removeTree = (request: Extract<FileRequest, { op: 'remove-tree' }>): void => {
+  const createTree = (tree: StepTree): void => {
+    fs.mkdirSync(tree.dir, { mode: 0o700 });
+    for (const sub of tree.subdirs) fs.mkdirSync(sub, { mode: 0o700 });
+    writeFiles(tree.files);
+  };
+  const removeTree = (request: StepTreeLayout): void => {
     try {
       // What the runner made, one call each; anything a step left makes a call fail: then recursively.
       for (const file of request.files) {
@@ -118,13 +125,19 @@ function launcherProgram(): void {
       fs.closeSync(fd);
     }
   };
+  const groupIsGone = (pgid: number): boolean => {
+    try {
+      process.kill(-pgid, 0);
+      return false;
+    } catch (error: unknown) {
+      return (error as NodeJS.ErrnoException).code === 'ESRCH';
+    }
+  };
   const doFiles = (id: number, request: FileRequest): void => {
     try {
       let result: OutputsFileRead | undefined;
       if (request.op === 'create-tree') {
-        fs.mkdirSync(request.dir, { mode: 0o700 });
-        for (const sub of request.subdirs) fs.mkdirSync(sub, { mode: 0o700 });
-        writeFiles(request.files);
+        createTree(request);
       } else if (request.op === 'write-files') {
         writeFiles(request.files);
       } else if (request.op === 'read-outputs') {
@@ -146,6 +159,7 @@ function launcherProgram(): void {
     };
     let child: ChildProcess;
     try {
+      if (request.tree) createTree(request.tree);
       writeFiles(request.files ?? []);
       // detached: the step becomes its own process group, so one kill(-pgid) reaches all it started.
       child = spawnChild(request.command, request.args, { cwd: request.cwd, env: request.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -191,7 +205,27 @@ function launcherProgram(): void {
         exit = { code, signal };
         const outputClosed = openStreams === 0;
         if (outputClosed) forget();
-        send({ type: 'exited', id, code, signal, outputClosed });
+        // Nothing of the step left running (the usual case): its outputs file can no longer
+        // change, so it is read now and goes with the exit, and the last step's workspace is
+        // removed right after. Otherwise the worker ends the group first and asks for both.
+        const isGone = groupIsGone(child.pid as number);
+        let outputs: OutputsFileRead | undefined;
+        if (isGone && request.outputsFile) {
+          try {
+            outputs = readOutputs(request.outputsFile.path, request.outputsFile.maxBytes);
+          } catch {
+            // left to the worker's own request, which reports why
+          }
+        }
+        const removesWorkspace = isGone && outputs !== undefined && request.removeAfterExit !== undefined;
+        send({ type: 'exited', id, code, signal, outputClosed, outputs, removesWorkspace });
+        if (removesWorkspace) {
+          try {
+            removeTree(request.removeAfterExit as StepTreeLayout);
+          } catch {
+            // a temp directory left behind; nothing waits for it
+          }
+        }
       });
     });
   };
@@ -223,7 +257,7 @@ function pending<T>(): Pending<T> {
 /** A step started through the launcher: its handle, settled by the launcher's messages. */
 class LaunchedStep {
   readonly started = pending<{ pid: number } | { error: unknown }>();
-  readonly exited = pending<{ code: number | null; signal: NodeJS.Signals | null }>();
+  readonly exited = pending<StepExit>();
   readonly outputClosed = pending<void>();
   pid: number | undefined;
 
@@ -236,8 +270,10 @@ class LaunchedStep {
  * - spawn() forks the calling process, and forking the worker (~150 MB resident) costs several
  *   times what forking a bare node process costs, in CPU and in time to start (bench/spawn-cost.ts);
  * - a workspace, a step's script and outputs file are a dozen small file system calls, each a
- *   round trip through the worker's thread pool; the launcher makes them synchronously, one
- *   message per step (workspace: one more to make it, one to remove it).
+ *   round trip through the worker's thread pool; the launcher makes them synchronously.
+ * Every message between two processes wakes the receiver, which on a VM costs more than the work
+ * it carries, so a step is one request (workspace, files and process together) and two answers
+ * (started; exited, with the outputs file read and, after the last step, the workspace removed).
  * The steps are still process group leaders; the worker signals their groups itself and reads
  * their output as before. Without a launcher (it could not be started, or it is closed) the
  * worker does all this itself.
@@ -251,7 +287,7 @@ export class StepLauncher implements StepHost {
   /** The launcher could not be started (it exited before it was ready): this process does the work. */
   private isUnavailable = false;
 
-  async createTree(tree: { dir: string; subdirs: string[]; files: StepFile[] }): Promise<void> {
+  async createTree(tree: StepTree): Promise<void> {
     await this.files({ op: 'create-tree', ...tree }, () => localStepHost.createTree(tree));
   }
 
@@ -263,8 +299,8 @@ export class StepLauncher implements StepHost {
     return (await this.files({ op: 'read-outputs', path, maxBytes }, () => localStepHost.readOutputs(path, maxBytes))) as OutputsFileRead;
   }
 
-  async removeTree(dir: string, layout: { subdirs: string[]; files: string[] }): Promise<void> {
-    await this.files({ op: 'remove-tree', dir, ...layout }, () => localStepHost.removeTree(dir, layout));
+  async removeTree(layout: StepTreeLayout): Promise<void> {
+    await this.files({ op: 'remove-tree', ...layout }, () => localStepHost.removeTree(layout));
   }
 
   spawn(request: StepSpawnRequest, onOutput: (stream: StepOutputStream, chunk: Buffer) => void): StepProcessHandle {
@@ -393,7 +429,7 @@ export class StepLauncher implements StepHost {
         step.onOutput(event.stream, Buffer.isBuffer(event.chunk) ? event.chunk : Buffer.from(event.chunk.buffer, event.chunk.byteOffset, event.chunk.byteLength));
         break;
       case 'exited':
-        step.exited.resolve({ code: event.code, signal: event.signal });
+        step.exited.resolve({ code: event.code, signal: event.signal, outputs: event.outputs, removesWorkspace: event.removesWorkspace });
         if (event.outputClosed) this.settle(launcher, event.id, step);
         break;
       case 'output-closed':
