@@ -134,7 +134,7 @@ async function main(): Promise<void> {
         loadAverageAtStart: loadAtStart,
         redis: /v=(\S+)/.exec(execFileSync(findRedisServer(), ['--version'], { encoding: 'utf8' }))?.[1] ?? 'unknown',
       },
-      settings: { ...settings, processes: `api, worker and bare worker each a child process running ${runtime.description}` },
+      settings: { ...settings, processes: `api, worker and bare worker each a child process running ${runtime.description}; workspaces in ${stack.workspaceDir}` },
       wallTimeSeconds: Math.round((Date.now() - benchStartedAt) / 100) / 10,
       latency: {
         switchboard: ours,

@@ -1,4 +1,6 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import type TestAgent from 'supertest/lib/agent';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loginAgent, startTestApi, type TestApi, uniqueName } from './support/test-api';
@@ -41,6 +43,29 @@ describe('executions: run steps in any language and pass outputs', () => {
     expect(text).toContain('bash sees worker x3');
     expect(text).toContain('python sees worker abc123');
     expect(text).toContain('node sees worker 42');
+  });
+
+  it('makes workspaces under SWITCHBOARD_WORKSPACE_DIR (created 0700 if missing) and leaves nothing there after a run', async () => {
+    const group = uniqueName('workspaces');
+    const base = join(tmpdir(), `${group}-base`, 'workspaces');
+    const own = await startTestWorker({ SWITCHBOARD_WORKER_GROUPS: group, SWITCHBOARD_WORKSPACE_DIR: base });
+    try {
+      expect(statSync(base).mode & 0o777).toBe(0o700);
+      const procedure = await createProcedure(admin, projectId, {
+        name: 'where', worker_group: group,
+        steps: [{ name: 'first', run: 'echo "home=$HOME"; echo "cwd=$PWD"' }, { name: 'last', run: 'echo "tmp=$TMPDIR"' }],
+      });
+      const id = (await runProcedure(admin, procedure.id)).id;
+      expect((await waitForStatus(admin, id, 'terminal')).status).toBe('succeeded');
+      const text = (await allLogLines(admin, id)).map((l) => l.text);
+      for (const [key, dir] of [['home', 'home'], ['cwd', 'work'], ['tmp', 'tmp']]) {
+        expect(text.find((t) => t.startsWith(`${key}=`))).toMatch(new RegExp(`^${key}=${base}/switchboard-${id.slice(0, 40)}-[0-9a-f]{12}/${dir}$`));
+      }
+      await waitFor(async () => readdirSync(base).length === 0, 'the workspace to be removed');
+    } finally {
+      await own.close();
+      rmSync(dirname(base), { recursive: true, force: true });
+    }
   });
 
   it('prints an injection attempt literally and creates nothing', async () => {

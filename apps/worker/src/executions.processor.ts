@@ -47,8 +47,8 @@ export class ExecutionsProcessor {
   }
 
   async start(): Promise<void> {
-    await this.presence.start(this.workerId, this.groups);
     this.engine.prepare();
+    await this.presence.start(this.workerId, this.groups);
     this.notifications.start();
     for (const group of this.groups) {
       const worker = new Worker<ExecutionJobData>(executionQueueName(group), (job, token) => this.handle(job, token), {

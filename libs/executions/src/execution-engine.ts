@@ -1,4 +1,5 @@
 import { lookup } from 'node:dns/promises';
+import { accessSync, constants, mkdirSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { Inject, Injectable, type OnModuleDestroy, Optional } from '@nestjs/common';
 import { NotificationEmitter } from '@switchboard/notifications';
@@ -98,8 +99,13 @@ export class ExecutionEngine implements OnModuleDestroy {
     return true;
   }
 
-  /** Starts the step launcher before the first execution needs it. */
+  /** Makes the workspace directory if it is configured and missing, and starts the step launcher before the first execution needs it. */
   prepare(): void {
+    const base = this.config.SWITCHBOARD_WORKSPACE_DIR;
+    if (base) {
+      mkdirSync(base, { recursive: true, mode: 0o700 });
+      accessSync(base, constants.W_OK | constants.X_OK);
+    }
     this.launcher.start();
   }
 
@@ -245,7 +251,7 @@ export class ExecutionEngine implements OnModuleDestroy {
     workspaces: ExecutionWorkspace[],
   ): Promise<RunOutcome> {
     // Made by the launcher with the first shell step's process (one request instead of two).
-    const workspace = ExecutionWorkspace.plan({ executionId: execution.id, params, host: this.launcher });
+    const workspace = ExecutionWorkspace.plan({ executionId: execution.id, params, host: this.launcher, baseDir: this.config.SWITCHBOARD_WORKSPACE_DIR });
     workspaces.push(workspace);
     let failure: RunOutcome | null = null;
     for (const [index, step] of definition.steps.entries()) {
