@@ -6,7 +6,7 @@ import { NotificationEmitter } from '@switchboard/notifications';
 import { executionEvent } from './execution-notification';
 import type { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
-import { type Actor, APP_CONFIG, type AppConfig, LOGGER, type Logger, REDIS, SecretBox, TransactionRunner, rowsOf } from '@switchboard/core';
+import { type Actor, APP_CONFIG, type AppConfig, LOGGER, type Logger, REDIS, SecretBox, TransactionRunner, queryPrepared, rowsOf } from '@switchboard/core';
 import { AuditWriter } from '@switchboard/audit';
 import type { ProcedureDefinition, StepDefinition } from '@switchboard/procedures';
 import { ExecutionWorkspace, OutputBudget, runHttpStep, runShellStep, StepLauncher, type StepLine, type StepResult } from '@switchboard/runner';
@@ -128,7 +128,7 @@ export class ExecutionEngine implements OnModuleDestroy {
       firstParam: 3, from: 'claimed',
       sql: { projectId: 'claimed.project_id', details: `jsonb_build_object('procedure', claimed.procedure_name, 'version', claimed.version, 'attempt', claimed.attempt)` },
     });
-    const claimed = runnableFrom(rowsOf<RunnableRow>(await this.dataSource.query(
+    const claimed = runnableFrom((await queryPrepared<RunnableRow>(this.dataSource, 'execution_claim',
       `WITH claimed AS (
          UPDATE executions e SET status = 'running', started_at = now(), worker_id = $2, attempt = e.attempt + 1, status_reason = NULL
            FROM procedure_versions v, procedures p
@@ -184,7 +184,7 @@ export class ExecutionEngine implements OnModuleDestroy {
     const log = new ExecutionLogWriter(
       execution.id, execution.logSeq,
       async (lines, lastSeq, bytes) => {
-        await this.dataSource.query(
+        await queryPrepared(this.dataSource, 'execution_logs',
           `WITH inserted AS (
              INSERT INTO execution_logs (execution_id, seq, ts, stream, step, text)
              SELECT $1, * FROM unnest($2::int[], $3::timestamptz[], $4::text[], $5::text[], $6::text[])
@@ -349,7 +349,7 @@ export class ExecutionEngine implements OnModuleDestroy {
     // The remaining lines (at least the one above), the end state and its audit event: one
     // autocommit statement, so one round trip. Nothing is recorded if the run already ended
     // elsewhere (the reconciler): its verdict stands.
-    const ended = await this.retryWhileDatabaseDown(execution.id, async () => rowsOf<{ id: string }>(await this.dataSource.query(
+    const ended = await this.retryWhileDatabaseDown(execution.id, async () => (await queryPrepared<{ id: string }>(this.dataSource, 'execution_end',
       `WITH inserted AS (
          INSERT INTO execution_logs (execution_id, seq, ts, stream, step, text)
          SELECT $1, * FROM unnest($9::int[], $10::timestamptz[], $11::text[], $12::text[], $13::text[])

@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 import { DataSource, type EntityManager } from 'typeorm';
 import {
   type Actor, APP_CONFIG, type AppConfig, CANCEL_CHANNEL, ConflictError, ForbiddenError, LOGGER, type Logger, NotFoundError, NotVisibleError, REDIS, SecretBox, TransactionRunner,
-  UnprocessableError, rowsOf,
+  UnprocessableError, queryPrepared, rowsOf,
 } from '@switchboard/core';
 import { AuditWriter } from '@switchboard/audit';
 import { accessFilter, type CallerAbility } from '@switchboard/access';
@@ -142,7 +142,8 @@ export class ExecutionService {
           : {}),
       },
     }, { firstParam: params.length + 1, from: 'inserted' });
-    const inserted = rowsOf<{ id: string }>(await this.dataSource.query(
+    // A named prepared statement: PostgreSQL parses and plans it once per connection, not per run.
+    const inserted = await queryPrepared<{ id: string }>(this.dataSource, 'execution_insert',
       `WITH inserted AS (
          INSERT INTO executions (id, procedure_id, project_id, version_id, version, status, status_reason, params, secret_params, trigger,
            triggered_by, triggered_by_name, rerun_of, worker_group, attempt, queued_at, approvals_required, approval_expires_at, steps, outputs, log_seq, log_bytes)
@@ -153,7 +154,7 @@ export class ExecutionService {
        ), audited AS (${audit.sql})
        SELECT id FROM inserted`,
       [...params, ...audit.params],
-    ));
+    );
     return inserted.length > 0;
   }
 
