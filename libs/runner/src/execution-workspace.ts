@@ -30,7 +30,7 @@ export class ExecutionWorkspace {
   private readonly files: string[] = [];
   /** Still to be made: handed to the host with the first request that needs the directory. */
   private pendingTree: StepTree | undefined;
-  private isRemoved = false;
+  private isGone = false;
 
   private constructor(
     readonly executionId: string,
@@ -125,14 +125,17 @@ export class ExecutionWorkspace {
     return { dir: this.dir, subdirs: this.subdirs, files: [this.paramsFile, ...this.files] };
   }
 
-  /** The host removes the workspace itself (it was told to after the last step): nothing left to do. */
-  markRemoved(): void {
-    this.isRemoved = true;
+  /**
+   * Nothing here is left for the runner to remove: the host removes the workspace itself (after
+   * the last step), or its directory existed already and so was never this run's.
+   */
+  markGone(): void {
+    this.isGone = true;
   }
 
   async remove(): Promise<void> {
-    // Never made (a run of HTTP steps only), or removed by the host already: nothing to do.
-    if (this.isRemoved || this.pendingTree) return;
+    // Never made (a run of HTTP steps only), or gone already: nothing to do.
+    if (this.isGone || this.pendingTree) return;
     await this.host.removeTree(this.layout);
   }
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ExecutionWorkspace } from './execution-workspace';
@@ -449,6 +450,29 @@ with open(os.environ["SWITCHBOARD_OUTPUT"], "a") as f:
       const { result, output } = await run('/nonexistent/interpreter', 'echo hi');
       expect(result).toMatchObject({ outcome: 'failed', exitCode: null, reason: 'could not start /nonexistent/interpreter: not found' });
       expect(output.texts('system')).toEqual(['[switchboard] could not start /nonexistent/interpreter: not found']);
+    });
+
+    it('makes a planned workspace with the first step, and never takes over a directory that is already there', async () => {
+      const planned = ExecutionWorkspace.plan({ executionId: `planned-${randomUUID()}`, params: { n: 1 }, host });
+      workspaces.push(planned);
+      expect(existsSync(planned.dir)).toBe(false);
+      const made = await runShellStep({ workspace: planned, stepName: 'first', shell: 'bash', run: 'cat "$SWITCHBOARD_PARAMS"', onLine: () => undefined });
+      expect(made.outcome).toBe('succeeded');
+      expect(readFileSync(planned.paramsFile, 'utf8')).toBe('{"n":1}');
+
+      const squatted = ExecutionWorkspace.plan({ executionId: `squatted-${randomUUID()}`, params: {}, host });
+      mkdirSync(squatted.dir, { mode: 0o700 });
+      writeFileSync(join(squatted.dir, 'theirs'), 'x');
+      try {
+        const output = new Output();
+        const result = await runShellStep({ workspace: squatted, stepName: 'first', shell: 'bash', run: 'echo hi', onLine: output.onLine });
+        expect(result).toMatchObject({ outcome: 'failed', exitCode: null });
+        expect(result.reason).toMatch(/^could not start bash: EEXIST/);
+        await squatted.remove();
+        expect(readdirSync(squatted.dir)).toEqual(['theirs']);
+      } finally {
+        rmSync(squatted.dir, { recursive: true, force: true });
+      }
     });
 
     it('fails a step whose absolute interpreter is not executable', async () => {

@@ -96,8 +96,11 @@ export async function runShellStep(options: ShellStepOptions): Promise<StepResul
     outputsFile: { path: outputFile, maxBytes: outputLimits.maxBytes },
     removeAfterExit: options.isLastStep ? workspace.layout : undefined,
   });
-  if (end.hasStarted && end.removesWorkspace) workspace.markRemoved();
+  if (end.hasStarted && end.removesWorkspace) workspace.markGone();
   if (!end.hasStarted) {
+    // EEXIST with the workspace in the request: its directory was there before (made by someone
+    // else), so nothing in it is this run's to remove.
+    if (tree && (end.error as NodeJS.ErrnoException | undefined)?.code === 'EEXIST') workspace.markGone();
     const reason = `could not start ${interpreter.command}: ${describeSpawnError(end.error)}`;
     stepProcess.log.system(`[switchboard] ${reason}`);
     return { ...emptyResult(startedAt), reason };
