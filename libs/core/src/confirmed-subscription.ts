@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { createRedisConnection } from './redis-connection';
 
 export interface ConfirmedSubscriptionHandlers {
-  onMessage(message: string): void;
+  onMessage(message: string, channel: string): void;
   /** After every (re)subscription: what was published while away is lost, so start over. */
   onReset(): void;
 }
@@ -17,15 +17,16 @@ export class ConfirmedSubscription {
   private readonly connection: Redis;
   private confirmed = false;
 
-  constructor(redisUrl: string, name: string, channel: string, handlers: ConfirmedSubscriptionHandlers) {
+  /** `channels`: one or several, subscribed (and confirmed) together. */
+  constructor(redisUrl: string, name: string, channels: string | string[], handlers: ConfirmedSubscriptionHandlers) {
     const connection = createRedisConnection(redisUrl, { name });
     this.connection = connection;
-    connection.on('message', (_channel: string, message: string) => handlers.onMessage(message));
+    connection.on('message', (channel: string, message: string) => handlers.onMessage(message, channel));
     connection.on('close', () => {
       this.confirmed = false;
     });
     connection.on('ready', () => {
-      connection.subscribe(channel).then(() => {
+      connection.subscribe(...(typeof channels === 'string' ? [channels] : channels)).then(() => {
         if (connection.status !== 'ready') return;
         handlers.onReset();
         this.confirmed = true;
