@@ -125,6 +125,11 @@ export class ExecutionWorkspace {
     return { dir: this.dir, subdirs: this.subdirs, files: [this.paramsFile, ...this.files] };
   }
 
+  /** The request that carried the workspace's making failed (all or nothing): the next one makes it again. */
+  madeNothing(tree: StepTree): void {
+    this.pendingTree ??= tree;
+  }
+
   /**
    * Nothing here is left for the runner to remove: the host removes the workspace itself (after
    * the last step), or its directory existed already and so was never this run's.

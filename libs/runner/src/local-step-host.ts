@@ -3,7 +3,7 @@ import { constants } from 'node:fs';
 import { chmod, mkdir, open, readdir, rm, rmdir, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import type { StepExit, StepFile, StepHost, StepProcessHandle, StepTree, StepTreeLayout } from './step-host';
+import { markWorkspaceFailure, type StepExit, type StepFile, type StepHost, type StepProcessHandle, type StepTree, type StepTreeLayout } from './step-host';
 
 const PRIVATE_DIR = 0o700;
 const PRIVATE_FILE = 0o600;
@@ -58,7 +58,7 @@ export const localStepHost: StepHost = {
     };
     // Outputs are read and the workspace removed by the runner afterwards (no extra request to save here).
     const child = (async () => {
-      if (request.tree) await createTree(request.tree);
+      if (request.tree) await createTree(request.tree).catch((error: unknown) => Promise.reject(markWorkspaceFailure(error)));
       await writeFiles(request.files ?? []);
       // detached: the step becomes its own process group, so one kill(-pgid) reaches all it started.
       return spawn(request.command, request.args, { cwd: request.cwd, env: request.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -90,9 +90,15 @@ export const localStepHost: StepHost = {
   },
 };
 
+/** All or nothing, like the launcher's: a failure after the directory was made removes it again. */
 async function createTree(tree: StepTree): Promise<void> {
   await mkdir(tree.dir, { mode: PRIVATE_DIR });
-  await Promise.all([...tree.subdirs.map((sub) => mkdir(sub, { mode: PRIVATE_DIR })), writeFiles(tree.files)]);
+  try {
+    await Promise.all([...tree.subdirs.map((sub) => mkdir(sub, { mode: PRIVATE_DIR })), writeFiles(tree.files)]);
+  } catch (error: unknown) {
+    await rm(tree.dir, { recursive: true, force: true });
+    throw error;
+  }
 }
 
 async function writeFiles(files: StepFile[]): Promise<void> {

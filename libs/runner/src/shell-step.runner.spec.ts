@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -467,11 +468,29 @@ with open(os.environ["SWITCHBOARD_OUTPUT"], "a") as f:
         const output = new Output();
         const result = await runShellStep({ workspace: squatted, stepName: 'first', shell: 'bash', run: 'echo hi', onLine: output.onLine });
         expect(result).toMatchObject({ outcome: 'failed', exitCode: null });
-        expect(result.reason).toMatch(/^could not start bash: EEXIST/);
+        expect(result.reason).toMatch(/^could not make the workspace: EEXIST/);
         await squatted.remove();
         expect(readdirSync(squatted.dir)).toEqual(['theirs']);
       } finally {
         rmSync(squatted.dir, { recursive: true, force: true });
+      }
+    });
+
+    it('says why a workspace could not be made, and makes it with the next step once it can', async () => {
+      const base = join(tmpdir(), `missing-base-${randomUUID()}`);
+      const workspace = ExecutionWorkspace.plan({ executionId: `later-${randomUUID()}`, params: {}, baseDir: base, host });
+      workspaces.push(workspace);
+      const output = new Output();
+      const first = await runShellStep({ workspace, stepName: 'first', shell: 'bash', run: 'echo hi', onLine: output.onLine });
+      expect(first).toMatchObject({ outcome: 'failed', exitCode: null });
+      expect(first.reason).toMatch(/^could not make the workspace: ENOENT/);
+      mkdirSync(base, { mode: 0o700 });
+      try {
+        const second = await runShellStep({ workspace, stepName: 'second', shell: 'bash', run: 'echo hi', onLine: output.onLine });
+        expect(second.outcome).toBe('succeeded');
+        expect(output.texts('stdout')).toEqual(['hi']);
+      } finally {
+        rmSync(base, { recursive: true, force: true });
       }
     });
 

@@ -6,7 +6,7 @@ import { OutputBudget } from './output-budget';
 import { ProcessGroup } from './process-group';
 import { buildStepEnvironment } from './step-environment';
 import { StepLog } from './step-log';
-import type { OutputsFileRead, StepExit, StepProcessHandle, StepSpawnRequest } from './step-host';
+import { isWorkspaceFailure, type OutputsFileRead, type StepExit, type StepProcessHandle, type StepSpawnRequest } from './step-host';
 import { DEFAULT_STEP_OUTPUT_LIMITS, parseStepOutputs, StepOutputsError, type StepOutputLimits } from './step-outputs';
 import type { OnStepLine, StepResult } from './step-result';
 
@@ -98,10 +98,14 @@ export async function runShellStep(options: ShellStepOptions): Promise<StepResul
   });
   if (end.hasStarted && end.removesWorkspace) workspace.markGone();
   if (!end.hasStarted) {
-    // EEXIST with the workspace in the request: its directory was there before (made by someone
-    // else), so nothing in it is this run's to remove.
-    if (tree && (end.error as NodeJS.ErrnoException | undefined)?.code === 'EEXIST') workspace.markGone();
-    const reason = `could not start ${interpreter.command}: ${describeSpawnError(end.error)}`;
+    let reason = `could not start ${interpreter.command}: ${describeSpawnError(end.error)}`;
+    if (tree && isWorkspaceFailure(end.error)) {
+      // EEXIST: the directory was there before (made by someone else), so nothing in it is this
+      // run's to remove. Otherwise the host made nothing of it: a later step tries again.
+      if ((end.error as NodeJS.ErrnoException).code === 'EEXIST') workspace.markGone();
+      else workspace.madeNothing(tree);
+      reason = `could not make the workspace: ${end.error instanceof Error ? end.error.message : String(end.error)}`;
+    }
     stepProcess.log.system(`[switchboard] ${reason}`);
     return { ...emptyResult(startedAt), reason };
   }

@@ -40,6 +40,16 @@ export interface StepSpawnRequest {
   removeAfterExit?: StepTreeLayout;
 }
 
+/** Marks a start that failed because the request's `tree` could not be made (nothing of it is left). */
+export function markWorkspaceFailure(error: unknown): unknown {
+  return error instanceof Error ? Object.assign(error, { workspace: true }) : error;
+}
+
+/** Whether a start failed because its workspace could not be made, rather than its files or process. */
+export function isWorkspaceFailure(error: unknown): boolean {
+  return (error as { workspace?: unknown } | null | undefined)?.workspace === true;
+}
+
 /** How the main process ended, and what the host did at that moment for the runner. */
 export interface StepExit {
   code: number | null;

@@ -22,7 +22,7 @@ type LauncherRequest =
 type LauncherEvent =
   | { type: 'ready' }
   | { type: 'started'; id: number; pid: number }
-  | { type: 'failed'; id: number; code: string | undefined; message: string }
+  | { type: 'failed'; id: number; code: string | undefined; message: string; workspace?: boolean }
   | { type: 'output'; id: number; stream: StepOutputStream; chunk: Uint8Array }
   | ({ type: 'exited'; id: number; outputClosed: boolean } & StepExit)
   | { type: 'output-closed'; id: number }
@@ -71,10 +71,17 @@ function launcherProgram(): void {
     fs.chmodSync(dir, 0o700);
     for (const entry of fs.readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) makeWritable(join(dir, entry.name));
   };
+  // All or nothing: what was made is removed again if a later part fails (a full disk), so the
+  // next step can make the workspace afresh. A directory that was there before is never touched.
   const createTree = (tree: StepTree): void => {
     fs.mkdirSync(tree.dir, { mode: 0o700 });
-    for (const sub of tree.subdirs) fs.mkdirSync(sub, { mode: 0o700 });
-    writeFiles(tree.files);
+    try {
+      for (const sub of tree.subdirs) fs.mkdirSync(sub, { mode: 0o700 });
+      writeFiles(tree.files);
+    } catch (error: unknown) {
+      fs.rmSync(tree.dir, { recursive: true, force: true });
+      throw error;
+    }
   };
   const removeTree = (request: StepTreeLayout): void => {
     try {
@@ -153,13 +160,18 @@ function launcherProgram(): void {
 
   const start = (request: Extract<LauncherRequest, { type: 'spawn' }>): void => {
     const { id } = request;
-    const fail = (error: unknown): void => {
+    const fail = (error: unknown, workspace?: boolean): void => {
       reading.delete(id);
-      send({ type: 'failed', id, ...failure(error) });
+      send({ type: 'failed', id, ...failure(error), workspace });
     };
     let child: ChildProcess;
     try {
       if (request.tree) createTree(request.tree);
+    } catch (error: unknown) {
+      fail(error, true);
+      return;
+    }
+    try {
       writeFiles(request.files ?? []);
       // detached: the step becomes its own process group, so one kill(-pgid) reaches all it started.
       child = spawnChild(request.command, request.args, { cwd: request.cwd, env: request.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -423,7 +435,7 @@ export class StepLauncher implements StepHost {
         break;
       case 'failed':
         this.settle(launcher, event.id, step);
-        step.started.resolve({ error: Object.assign(new Error(event.message), { code: event.code }) });
+        step.started.resolve({ error: Object.assign(new Error(event.message), { code: event.code, workspace: event.workspace }) });
         break;
       case 'output':
         step.onOutput(event.stream, Buffer.isBuffer(event.chunk) ? event.chunk : Buffer.from(event.chunk.buffer, event.chunk.byteOffset, event.chunk.byteLength));
