@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type TestAgent from 'supertest/lib/agent';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
 import { Client } from 'pg';
 import { SYSTEM_ACTOR } from '@switchboard/core';
 import { AuditSealer, AuditWriter } from '@switchboard/audit';
@@ -295,9 +295,14 @@ describe('audit log: tamper evidence', () => {
     await createProject(admin);
     await createProject(admin);
     const token = await adminToken(api);
+    // One folder for the test's exports, removed when it ends (each export is megabytes).
+    const exportDir = mkdtempSync(join(tmpdir(), 'switchboard-export-'));
+    onTestFinished(() => rmSync(exportDir, { recursive: true, force: true }));
+    let exports = 0;
     const exportFile = async (): Promise<string> => {
       const response = await api.http.get('/api/v1/audit-events/export?format=jsonl').set('Authorization', `Bearer ${token}`);
-      const file = join(mkdtempSync(join(tmpdir(), 'switchboard-export-')), 'audit.jsonl');
+      exports += 1;
+      const file = join(exportDir, `audit-${exports}.jsonl`);
       writeFileSync(file, response.text);
       return file;
     };

@@ -1,4 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
+import { readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type TestAgent from 'supertest/lib/agent';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loginAgent, startTestApi, type TestApi, uniqueName } from './support/test-api';
@@ -23,6 +26,8 @@ describe('supervision: cancel, timeout, lost workers', () => {
   let projectId: string;
   const children: ChildProcess[] = [];
   const groups: number[] = [];
+  /** Runs of workers killed with SIGKILL: nobody removes their workspaces but the test. */
+  const orphaned: string[] = [];
 
   beforeAll(async () => {
     [api, worker] = await Promise.all([startTestApi(), startTestWorker()]);
@@ -32,6 +37,9 @@ describe('supervision: cancel, timeout, lost workers', () => {
   afterAll(async () => {
     for (const child of children) child.kill('SIGKILL');
     for (const pgid of groups) killGroup(pgid);
+    for (const name of readdirSync(tmpdir())) {
+      if (orphaned.some((id) => name.startsWith(`switchboard-${id}-`))) rmSync(join(tmpdir(), name), { recursive: true, force: true });
+    }
     await worker?.close();
     await api?.close();
   });
@@ -82,6 +90,7 @@ describe('supervision: cancel, timeout, lost workers', () => {
     children.push(child);
     const procedure = await createProcedure(admin, projectId, { name: 'orphaned', worker_group: group, steps: [{ name: 'sleepers', run: TREE }] });
     const id = (await runProcedure(admin, procedure.id)).id;
+    orphaned.push(id);
     groups.push(await pgidOf(admin, id));
     expect((await admin.get(`/api/v1/executions/${id}`)).body.status).toBe('running');
     child.kill('SIGKILL');
@@ -99,6 +108,7 @@ describe('supervision: cancel, timeout, lost workers', () => {
       steps: [{ name: 'work', run: 'echo "pgid=$(ps -o pgid= $$ | tr -d \' \')"\nif [ -n "$SECOND" ]; then exit 0; fi\nsleep 3\necho done' }],
     });
     const id = (await runProcedure(admin, procedure.id)).id;
+    orphaned.push(id);
     groups.push(await pgidOf(admin, id));
     first.kill('SIGKILL');
     const second = spawnWorker({ SWITCHBOARD_WORKER_GROUPS: group });
