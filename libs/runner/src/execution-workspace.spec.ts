@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ExecutionWorkspace } from './execution-workspace';
+import { runShellStep } from './shell-step.runner';
 import type { StepHost } from './step-host';
 import { StepLauncher } from './step-launcher';
 
@@ -15,6 +16,14 @@ async function createWorkspace(params: Record<string, unknown> = {}, baseDir?: s
   const workspace = await ExecutionWorkspace.create({ executionId: `ws-test-${created.length}`, params, baseDir, host });
   created.push(workspace);
   return workspace;
+}
+
+/** Runs a bash step in the workspace (which makes its script and outputs file); what it printed. */
+async function stepSays(workspace: ExecutionWorkspace, stepName: string, run: string): Promise<string> {
+  const lines: string[] = [];
+  const result = await runShellStep({ workspace, stepName, shell: 'bash', run, onLine: (line) => lines.push(line.text) });
+  expect(result.outcome).toBe('succeeded');
+  return lines.join('\n');
 }
 
 function mode(stats: { mode: number }): number {
@@ -68,20 +77,23 @@ describe.each([
 
   it('gives every step a fresh, empty, private output file', async () => {
     const workspace = await createWorkspace();
-    const first = await workspace.createOutputFile('deploy');
-    const again = await workspace.createOutputFile('deploy');
-    expect(first).not.toBe(again);
-    expect(await readFile(again, 'utf8')).toBe('');
-    expect(mode(await stat(again))).toBe(0o600);
-    expect(first.startsWith(workspace.dir)).toBe(true);
+    const report = 'printf "%s %s %s" "$SWITCHBOARD_OUTPUT" "$(stat -c %a "$SWITCHBOARD_OUTPUT")" "$(wc -c < "$SWITCHBOARD_OUTPUT")"';
+    const [first, again] = [await stepSays(workspace, 'deploy', report), await stepSays(workspace, 'deploy', report)];
+    const [firstPath] = first.split(' ');
+    const [againPath, againMode, againSize] = again.split(' ');
+    expect(firstPath).not.toBe(againPath);
+    expect(againSize).toBe('0');
+    expect(againMode).toBe('600');
+    expect(firstPath.startsWith(workspace.dir)).toBe(true);
   });
 
   it('writes scripts as private files, keeping odd step names inside the workspace', async () => {
     const workspace = await createWorkspace();
-    const script = await workspace.writeScript('../../etc/passwd', 'echo hi\n', '.sh');
+    const text = 'printf "%s" "$0"\n';
+    const script = await stepSays(workspace, '../../etc/passwd', text);
     expect(dirname(dirname(script))).toBe(workspace.dir);
     expect(script.endsWith('.sh')).toBe(true);
-    expect(await readFile(script, 'utf8')).toBe('echo hi\n');
+    expect(await readFile(script, 'utf8')).toBe(text);
     expect(mode(await stat(script))).toBe(0o600);
   });
 
@@ -97,8 +109,7 @@ describe.each([
 
   it('removes what steps left in home, tmp and work, and their output files', async () => {
     const workspace = await createWorkspace({ a: 1 });
-    await workspace.createOutputFile('build');
-    await workspace.writeScript('build', 'true', '.sh');
+    await stepSays(workspace, 'build', 'true');
     await writeFile(join(workspace.homeDir, '.history'), 'x');
     await mkdir(join(workspace.tmpDir, 'cache'));
     await workspace.remove();

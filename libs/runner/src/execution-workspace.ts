@@ -91,22 +91,6 @@ export class ExecutionWorkspace {
     return [this.homeDir, this.tmpDir, this.workDir, this.stepsDir];
   }
 
-  /** A fresh, empty file for the step to write `key=value` outputs to. */
-  async createOutputFile(stepName: string): Promise<string> {
-    await this.ensureMade();
-    const file = this.stepFile(stepName, '.outputs', '');
-    await this.host.writeFiles([file]);
-    return file.path;
-  }
-
-  /** Writes a step's script text; the interpreter reads it, so it needs no execute bit. */
-  async writeScript(stepName: string, text: string, extension = ''): Promise<string> {
-    await this.ensureMade();
-    const file = this.stepFile(stepName, extension, text);
-    await this.host.writeFiles([file]);
-    return file.path;
-  }
-
   /**
    * The paths of a step's fresh outputs file and its script, and what to make for it: the
    * workspace itself if not made yet, then both files. The host makes them together with the

@@ -12,8 +12,6 @@ const PRIVATE_FILE = 0o600;
 export const localStepHost: StepHost = {
   createTree,
 
-  writeFiles,
-
   async readOutputs(path, maxBytes) {
     let handle;
     try {

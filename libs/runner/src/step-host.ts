@@ -88,7 +88,6 @@ export type OutputsFileRead =
 export interface StepHost {
   /** Makes a directory that must not exist yet (mode 0700), its subdirectories (0700) and files. */
   createTree(tree: StepTree): Promise<void>;
-  writeFiles(files: StepFile[]): Promise<void>;
   /**
    * Reads an outputs file without following a symbolic link and without blocking on a FIFO a
    * step may have put there; refuses anything but a regular file of at most `maxBytes`.

@@ -8,7 +8,6 @@ import type {
 /** File system work the launcher does for the worker, one request each. */
 type FileRequest =
   | ({ op: 'create-tree' } & StepTree)
-  | { op: 'write-files'; files: StepFile[] }
   | { op: 'read-outputs'; path: string; maxBytes: number }
   | ({ op: 'remove-tree' } & StepTreeLayout);
 
@@ -145,8 +144,6 @@ function launcherProgram(): void {
       let result: OutputsFileRead | undefined;
       if (request.op === 'create-tree') {
         createTree(request);
-      } else if (request.op === 'write-files') {
-        writeFiles(request.files);
       } else if (request.op === 'read-outputs') {
         result = readOutputs(request.path, request.maxBytes);
       } else {
@@ -301,10 +298,6 @@ export class StepLauncher implements StepHost {
 
   async createTree(tree: StepTree): Promise<void> {
     await this.files({ op: 'create-tree', ...tree }, () => localStepHost.createTree(tree));
-  }
-
-  async writeFiles(files: StepFile[]): Promise<void> {
-    await this.files({ op: 'write-files', files }, () => localStepHost.writeFiles(files));
   }
 
   async readOutputs(path: string, maxBytes: number): Promise<OutputsFileRead> {
