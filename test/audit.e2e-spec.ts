@@ -194,6 +194,47 @@ describe('audit log: complete, redacted, searchable', () => {
   });
 });
 
+describe('audit log: time bounds next to a crossing', () => {
+  let stack: PrivateStack;
+  let api: TestApi;
+  let admin: TestAgent;
+
+  // A database of its own: the events below are stamped a day ahead, which would break the
+  // ±2 s agreement of time and seq order that time bounds rely on for anything inserted later.
+  beforeAll(async () => {
+    stack = await startPrivateStack();
+    api = await startTestApi(stack.env);
+    admin = await loginAgent(api);
+  });
+  afterAll(async () => {
+    await api?.close();
+    await stack?.stop();
+  });
+
+  it('places a time bound exactly where the event stamped first near it was inserted after one stamped past it', async () => {
+    const client = new Client({ connectionString: stack.env.DATABASE_URL });
+    await client.connect();
+    try {
+      // Nothing else is stamped near these, so the one stamped +1 ms is the first event after
+      // the bound's slack although it was inserted after the one stamped +5 ms.
+      const [{ now }] = (await client.query(`SELECT (date_trunc('milliseconds', clock_timestamp()) + interval '1 day') AS now`)).rows as Array<{ now: Date }>;
+      const at = (ms: number): Date => new Date(now.getTime() + ms);
+      for (const [label, ms] of [['a', 5], ['b', 1], ['c', 10]] as const) {
+        await client.query(
+          `INSERT INTO audit_events (id, occurred_at, actor_type, actor_name, action, outcome, details) VALUES (gen_random_uuid(), $1, 'system', 'test', 'test.crossing', 'succeeded', $2)`,
+          [at(ms), JSON.stringify({ label })],
+        );
+      }
+      const page = await admin.get(`/api/v1/audit-events?action=test.crossing&from=${at(3).toISOString()}`);
+      expect(page.body.items.map((e: AuditEvent) => e.details.label)).toEqual(['c', 'a']);
+      const before = await admin.get(`/api/v1/audit-events?action=test.crossing&to=${at(3).toISOString()}`);
+      expect(before.body.items.map((e: AuditEvent) => e.details.label)).toEqual(['b']);
+    } finally {
+      await client.end();
+    }
+  });
+});
+
 describe('audit log: tamper evidence', () => {
   let stack: PrivateStack;
   let api: TestApi;

@@ -71,30 +71,35 @@ export class AuditQueryService {
   }
 
   /**
-   * Where time `at` falls in seq order, found exactly: two probes of the occurred_at index bracket
-   * it within ±slack, then the events between them are read. A lower bound is the first seq
-   * stamped at or after `at`; an upper bound is one past the last seq stamped before it (null:
-   * beyond every event). `inverted` says some event on the wrong side of the bound in seq order is
-   * on the right side in time, so the time itself must be checked too.
+   * Where time `at` falls in seq order, found exactly: probes of the occurred_at index bracket it
+   * within ±slack, then the events between them are read. A lower bound is the first seq stamped at
+   * or after `at`; an upper bound is one past the last seq stamped before it (null: beyond every
+   * event). `inverted` says some event on the wrong side of the bound in seq order is on the right
+   * side in time, so the time itself must be checked too.
+   *
+   * The bracket starts after the last event stamped before `at - slack`, not at the first one
+   * stamped after it: an event inserted earlier but stamped later (a crossing within the slack)
+   * can have a smaller seq than that first one, and must still be inside the bracket.
    */
   private async seqBound(at: Date, slackMs: number, side: 'lower' | 'upper'): Promise<{ seq: string | null; inverted: boolean }> {
-    const first = async (time: Date): Promise<string | null> => {
-      const rows = (await this.dataSource.query(
-        'SELECT seq::text AS seq FROM audit_events WHERE occurred_at >= $1 ORDER BY occurred_at, seq LIMIT 1', [time],
-      )) as Array<{ seq: string }>;
-      return rows[0]?.seq ?? null;
-    };
-    const low = await first(new Date(at.getTime() - slackMs));
+    const probe = async (sql: string, time: Date): Promise<string | null> =>
+      ((await this.dataSource.query(sql, [time])) as Array<{ seq: string }>)[0]?.seq ?? null;
+    const firstFrom = (time: Date): Promise<string | null> =>
+      probe('SELECT seq::text AS seq FROM audit_events WHERE occurred_at >= $1 ORDER BY occurred_at, seq LIMIT 1', time);
+    const low = await firstFrom(new Date(at.getTime() - slackMs));
     if (low === null || slackMs === 0) return { seq: low, inverted: false };
-    const high = await first(new Date(at.getTime() + slackMs));
-    const window = `w AS (SELECT seq, occurred_at FROM audit_events WHERE seq >= $1 AND ($2::bigint IS NULL OR seq < $2))`;
+    const before = await probe(
+      'SELECT seq::text AS seq FROM audit_events WHERE occurred_at < $1 ORDER BY occurred_at DESC, seq DESC LIMIT 1', new Date(at.getTime() - slackMs),
+    );
+    const high = await firstFrom(new Date(at.getTime() + slackMs));
+    const window = `w AS (SELECT seq, occurred_at FROM audit_events WHERE seq > COALESCE($1::bigint, 0) AND ($2::bigint IS NULL OR seq < $2))`;
     const [bound] = (await this.dataSource.query(
       side === 'lower'
         ? `WITH ${window}, b AS (SELECT min(seq) AS seq FROM w WHERE occurred_at >= $3)
            SELECT COALESCE(b.seq, $2)::text AS seq, EXISTS (SELECT 1 FROM w WHERE w.seq > b.seq AND w.occurred_at < $3) AS inverted FROM b`
-        : `WITH ${window}, b AS (SELECT COALESCE(max(seq) + 1, $1) AS seq FROM w WHERE occurred_at < $3)
+        : `WITH ${window}, b AS (SELECT COALESCE(max(seq) + 1, COALESCE($1::bigint, 0) + 1) AS seq FROM w WHERE occurred_at < $3)
            SELECT b.seq::text AS seq, EXISTS (SELECT 1 FROM w WHERE w.seq < b.seq AND w.occurred_at >= $3) AS inverted FROM b`,
-      [low, high, at],
+      [before, high, at],
     )) as Array<{ seq: string | null; inverted: boolean }>;
     return bound;
   }
