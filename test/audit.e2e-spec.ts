@@ -7,7 +7,7 @@ import type TestAgent from 'supertest/lib/agent';
 import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
 import { Client } from 'pg';
 import { SYSTEM_ACTOR } from '@switchboard/core';
-import { AuditSealer, AuditWriter } from '@switchboard/audit';
+import { AuditQueryService, AuditSealer, AuditWriter, type AuditEventRow } from '@switchboard/audit';
 import { createDataSource } from '@switchboard/platform';
 import { adminToken, loginAgent, startTestApi, type TestApi, uniqueName } from './support/test-api';
 import { startTestWorker, type TestWorker } from './support/test-worker';
@@ -194,16 +194,17 @@ describe('audit log: complete, redacted, searchable', () => {
   });
 });
 
-describe('audit log: time bounds next to a crossing', () => {
+describe('audit log: reads next to concurrent writes', () => {
   let stack: PrivateStack;
   let api: TestApi;
   let admin: TestAgent;
 
-  // A database of its own: the events below are stamped a day ahead, which would break the
-  // ±2 s agreement of time and seq order that time bounds rely on for anything inserted later.
+  // A database of its own: events here are stamped a day ahead, which would break the ±2 s
+  // agreement of time and seq order that time bounds rely on for anything inserted later. No
+  // sealer runs on a timer: the tests decide when events are linked.
   beforeAll(async () => {
     stack = await startPrivateStack();
-    api = await startTestApi(stack.env);
+    api = await startTestApi({ ...stack.env, SWITCHBOARD_AUDIT_SEAL_INTERVAL_MS: '0' });
     admin = await loginAgent(api);
   });
   afterAll(async () => {
@@ -231,6 +232,32 @@ describe('audit log: time bounds next to a crossing', () => {
       expect(before.body.items.map((e: AuditEvent) => e.details.label)).toEqual(['b']);
     } finally {
       await client.end();
+    }
+  });
+
+  it('exports the chain as it was when the export started, also when events are linked while it runs', async () => {
+    const writer = new AuditWriter();
+    const dataSource = await createDataSource({ url: stack.env.DATABASE_URL, poolSize: 1 }).initialize();
+    try {
+      const write = async (count: number): Promise<void> => {
+        await dataSource.transaction(async (manager) => {
+          for (let i = 0; i < count; i += 1) await writer.record(manager, SYSTEM_ACTOR, { action: 'test.export-while-writing', outcome: 'succeeded' });
+        });
+      };
+      await write(1_500); // more than one batch of the export
+      const batches = api.app.get(AuditQueryService).stream({ action: 'test.export-while-writing' });
+      const first = await batches.next();
+      const [{ head }] = (await dataSource.query('SELECT last_chain_seq::int AS head FROM audit_chain_head WHERE id = 1')) as Array<{ head: number }>;
+      // Committed and linked between two batches of the export.
+      await write(5);
+      await api.app.get(AuditSealer).sealAll();
+      const rows = [...(first.value as AuditEventRow[])];
+      for await (const batch of batches) rows.push(...batch);
+      expect(rows).toHaveLength(1_505);
+      expect(rows.filter((row) => row.chainSeq !== null && Number(row.chainSeq) > head)).toEqual([]);
+      expect(rows.slice(-5).map((row) => row.chainSeq)).toEqual([null, null, null, null, null]);
+    } finally {
+      await dataSource.destroy();
     }
   });
 });

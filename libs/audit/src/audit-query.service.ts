@@ -152,22 +152,29 @@ export class AuditQueryService {
 
   /**
    * Oldest first, in batches, for export: memory stays constant however many events match.
-   * Everything committed is sealed first, so an export verifies offline as one chain.
+   * Everything committed is sealed first, so an export verifies offline as one chain. Links are
+   * shown as they were then (chain positions up to the head's at the start): events committed
+   * while the export runs come without links, whenever the sealer gets to them. Otherwise a batch
+   * could show events before the sealer linked them and the next batch later ones it had linked
+   * since, and the file's chain would have a hole no one made.
    */
   async *stream(filter: AuditFilter): AsyncGenerator<AuditEventRow[]> {
     await this.sealer.sealAll();
+    const [head] = (await this.dataSource.query('SELECT last_chain_seq::text AS position FROM audit_chain_head WHERE id = 1')) as Array<{ position: string }>;
     const range = await this.seqRange(filter.from, filter.to);
     if (range.empty) return;
     let after = range.from ? (BigInt(range.from) - 1n).toString() : '0';
     for (;;) {
       const params: unknown[] = [];
       const where = this.where(filter, params, range);
-      params.push(after, BATCH);
+      params.push(head.position, after, BATCH);
+      const headParam = `$${params.length - 2}`;
       const afterParam = `$${params.length - 1}`;
       // The same bound on s.event_seq: without it the planner merge-joins audit_seals from its first
       // row for every batch, so each batch costs as much as all the events before it.
       const rows: AuditEventRow[] = await this.dataSource.query(
-        `SELECT ${COLUMNS} FROM audit_events e LEFT JOIN audit_seals s ON s.event_seq = e.seq AND s.event_seq > ${afterParam}
+        `SELECT ${COLUMNS} FROM audit_events e
+           LEFT JOIN audit_seals s ON s.event_seq = e.seq AND s.event_seq > ${afterParam} AND s.chain_seq <= ${headParam}
          WHERE ${where} AND e.seq > ${afterParam} ORDER BY e.seq ASC LIMIT $${params.length}`,
         params,
       );
