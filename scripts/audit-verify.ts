@@ -6,6 +6,7 @@
  * An unfiltered export must hold one unbroken run of positions; with --filtered (an export of a
  * filter), gaps are expected and only the links between events both present are checked.
  * Events exported before the sealer linked them (no hash yet) are counted, not judged.
+ * Lines must come in increasing `seq`, as exports write them: a repeated or moved line fails.
  */
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -25,6 +26,13 @@ interface Result {
 type ExportedEvent = Omit<ChainedEvent, 'prevHash'> & { chainSeq: string | null; prevHash: string | null; hash: string | null };
 
 /** What a link needs of a neighbour that has not been matched yet. */
+/**
+ * With --filtered, a link still waiting for a neighbour this many positions behind the furthest
+ * one seen is let go: neighbours in the chain are written close together (by seq), so it will not
+ * come, and memory stays bounded however large the file.
+ */
+const FILTERED_WINDOW = 100_000n;
+
 interface Link {
   id: string;
   seq: string;
@@ -45,6 +53,8 @@ async function main(): Promise<void> {
   // Links whose neighbours have not all been seen; a complete export keeps only a short frontier.
   const open = new Map<bigint, Link>();
   let lineNumber = 0;
+  let previousSeq: bigint | null = null;
+  let furthest = 0n;
   const fail = (link: Pick<Link, 'id' | 'seq' | 'line'>, reason: string): Result => ({ ...result, ok: false, firstBrokenId: link.id, firstBrokenSeq: link.seq, line: link.line, reason });
   const settle = (position: bigint, link: Link): void => {
     if (link.before && link.after) open.delete(position);
@@ -53,6 +63,11 @@ async function main(): Promise<void> {
     lineNumber += 1;
     if (text.trim() === '') continue;
     const event = JSON.parse(text) as ExportedEvent;
+    const seq = BigInt(event.seq);
+    if (previousSeq !== null && seq <= previousSeq) {
+      return report(fail({ id: event.id, seq: event.seq, line: lineNumber }, `seq ${seq} does not follow ${previousSeq}: a line is repeated or out of order`));
+    }
+    previousSeq = seq;
     if (event.hash === null || event.prevHash === null || event.chainSeq === null) {
       result.unsealed += 1;
       continue;
@@ -82,6 +97,15 @@ async function main(): Promise<void> {
     open.set(position, link);
     settle(position, link);
     result.checked += 1;
+    if (filtered && position > furthest) {
+      furthest = position;
+      // Map keys iterate in insertion order, which is close to position order: the sweep stops at
+      // the first one in the window (one far ahead holds it back until the chain catches up).
+      for (const waiting of open.keys()) {
+        if (waiting >= furthest - FILTERED_WINDOW) break;
+        open.delete(waiting);
+      }
+    }
   }
   if (!filtered) {
     // One unbroken run: only its two ends may still miss a neighbour. Any other open link sits

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -374,12 +374,18 @@ describe('audit log: tamper evidence', () => {
       writeFileSync(file, response.text);
       return file;
     };
-    const offline = async (file: string): Promise<{ ok: boolean; firstBrokenId?: string }> => {
-      const result = await run('node', ['-r', '@swc-node/register', 'scripts/audit-verify.ts', file], { cwd: root }).catch((error: { stdout: string }) => error);
-      return JSON.parse(result.stdout) as { ok: boolean; firstBrokenId?: string };
+    const offline = async (file: string, ...flags: string[]): Promise<{ ok: boolean; firstBrokenId?: string; reason?: string }> => {
+      const result = await run('node', ['-r', '@swc-node/register', 'scripts/audit-verify.ts', file, ...flags], { cwd: root }).catch((error: { stdout: string }) => error);
+      return JSON.parse(result.stdout) as { ok: boolean; firstBrokenId?: string; reason?: string };
     };
     expect((await admin.get('/api/v1/audit-events/verify')).body.ok).toBe(true);
-    expect((await offline(await exportFile())).ok).toBe(true);
+    const intact = await exportFile();
+    expect((await offline(intact)).ok).toBe(true);
+    // A line repeated in the file, even where a filtered export expects gaps.
+    const lines = readFileSync(intact, 'utf8').trim().split('\n');
+    const repeated = join(exportDir, 'repeated.jsonl');
+    writeFileSync(repeated, [...lines.slice(0, 3), lines[1], ...lines.slice(3)].join('\n'));
+    expect(await offline(repeated, '--filtered')).toMatchObject({ ok: false, reason: expect.stringMatching(/repeated or out of order/) });
 
     const superuser = new Client({ connectionString: stack.env.DATABASE_URL });
     await superuser.connect();
