@@ -150,6 +150,13 @@ describe('access control', () => {
     // A scope beyond the owner's rights is refused when the token is made.
     const beyond = await agent.post('/api/v1/tokens').send({ name: 'too-much', scopes: [{ action: 'create', subject: 'User' }] });
     expect(beyond.status).toBe(400);
+    // An admin's token narrowed to one binding by id lists none (a list filter knows projects
+    // and procedures only), not every binding the admin could see.
+    const oneBinding = await tokenFor(admin, [{ action: 'read', subject: 'RoleBinding', id: binding }]);
+    const listed = await api.http.get('/api/v1/role-bindings').set('Authorization', `Bearer ${oneBinding}`);
+    expect(listed.status).toBe(200);
+    expect(listed.body.items).toEqual([]);
+    expect((await admin.get('/api/v1/role-bindings')).body.items.map((b: { id: string }) => b.id)).toContain(binding);
     // Revoking the owner's binding narrows the token at once.
     expect((await admin.delete(`/api/v1/role-bindings/${binding}`)).status).toBe(204);
     expect([403, 404]).toContain((await bearer(`/api/v1/procedures/${allowed.id}/executions`).send({ params: {} })).status);

@@ -3,6 +3,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { type Actor, ConflictError, ForbiddenError, InvalidError, NotFoundError, TransactionRunner } from '@switchboard/core';
 import { AuditWriter } from '@switchboard/audit';
 import { BUILT_IN_ROLES } from './built-in-roles';
+import { accessFilterSql, type FilterColumns } from './access-filter';
 import type { CallerAbility, ObjectAttributes } from './caller-ability';
 import { GrantCache } from './grant-cache';
 import { RoleEntity } from './role.entity';
@@ -59,10 +60,8 @@ export class AccessAdminService {
 
   /** Bindings the caller may see: all with read on RoleBinding everywhere; else those in their scopes. */
   async listBindings(ability: CallerAbility, filter: { subjectId?: string; scopeId?: string }): Promise<BindingView[]> {
-    // Filtered in SQL by the caller's read scope, like every other list.
-    const scope = ability.scopeFor('read', 'RoleBinding');
-    const visible = scope.everywhere ? null : { projectIds: scope.projectIds, procedureIds: scope.procedureIds };
-    return (await this.bindingRows(this.dataSource.manager, { ...filter, visible })).map(toBindingView);
+    // Filtered in SQL by the caller's read scope (a narrowed token's limits included), like every other list.
+    return (await this.bindingRows(this.dataSource.manager, filter, ability)).map(toBindingView);
   }
 
   async createBinding(actor: Actor, ability: CallerAbility, input: CreateBindingInput): Promise<BindingView> {
@@ -135,10 +134,10 @@ export class AccessAdminService {
     if (rows.length === 0) throw new InvalidError('invalid binding', [{ field: 'subject.id', message: `is not a known ${subject.type}` }]);
   }
 
-  private bindingRows(
-    manager: EntityManager,
-    filter: { id?: string; subjectId?: string; scopeId?: string; visible?: { projectIds: string[]; procedureIds: string[] } | null },
-  ): Promise<BindingRow[]> {
+  /** `readableBy`: only the bindings that caller may read. */
+  private bindingRows(manager: EntityManager, filter: { id?: string; subjectId?: string; scopeId?: string }, readableBy?: CallerAbility): Promise<BindingRow[]> {
+    const values: unknown[] = [filter.id ?? null, filter.subjectId ?? null, filter.scopeId ?? null];
+    const readable = readableBy ? accessFilterSql([readableBy.scopeFor('read', 'RoleBinding')], BINDING_COLUMNS, readableBy.userId, values) : 'TRUE';
     return manager.query(
       `SELECT b.id, b.subject_type, b.subject_id, COALESCE(u.username, t.name) AS subject_name, b.role_name, b.scope_type, b.scope_id,
               COALESCE(pj.name, pc.name) AS scope_name, CASE WHEN b.scope_type = 'project' THEN b.scope_id ELSE pc.project_id END AS project_id,
@@ -149,13 +148,19 @@ export class AccessAdminService {
          LEFT JOIN projects pj ON b.scope_type = 'project' AND pj.id = b.scope_id
          LEFT JOIN procedures pc ON b.scope_type = 'procedure' AND pc.id = b.scope_id
         WHERE ($1::uuid IS NULL OR b.id = $1) AND ($2::uuid IS NULL OR b.subject_id = $2) AND ($3::uuid IS NULL OR b.scope_id = $3)
-          AND ($4::boolean OR (CASE WHEN b.scope_type = 'project' THEN b.scope_id ELSE pc.project_id END) = ANY($5::uuid[])
-               OR (b.scope_type = 'procedure' AND b.scope_id = ANY($6::uuid[])))
+          AND ${readable}
         ORDER BY b.created_at LIMIT 5000`,
-      [filter.id ?? null, filter.subjectId ?? null, filter.scopeId ?? null, !filter.visible, filter.visible?.projectIds ?? [], filter.visible?.procedureIds ?? []],
+      values,
     );
   }
 }
+
+/** A binding's place for access filters: its project (direct, or its procedure's) and its procedure. */
+const BINDING_COLUMNS: FilterColumns = {
+  projectId: `(CASE WHEN b.scope_type = 'project' THEN b.scope_id ELSE pc.project_id END)`,
+  procedureId: 'b.scope_id',
+  procedureMatch: (param) => `(b.scope_type = 'procedure' AND b.scope_id = ANY(${param}))`,
+};
 
 function toBindingView(row: BindingRow): BindingView {
   return {
