@@ -14,3 +14,4 @@ export * from './query-rows';
 export * from './prepared-query';
 export * from './confirmed-subscription';
 export * from './invalidated-cache';
+export * from './invalidation-channel';

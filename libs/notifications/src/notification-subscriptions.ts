@@ -1,9 +1,7 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
-import {
-  APP_CONFIG, type AppConfig, ConfirmedSubscription, INVALIDATE_ALL, InvalidatedCache, type InvalidationSource, QUEUE_PREFIX, REDIS,
-} from '@switchboard/core';
+import { APP_CONFIG, type AppConfig, InvalidatedCache, InvalidationChannel, QUEUE_PREFIX, REDIS } from '@switchboard/core';
 import type { NotificationEvent } from './notification-event';
 import type { NotificationChannelEntity } from './notification-channel.entity';
 
@@ -29,42 +27,31 @@ const MAX_CACHED = 10_000;
  * Who is subscribed to an event, answered mostly from memory, so that a run nobody listens to
  * costs neither a notification job nor a lookup. A version's `notify` never changes (versions are
  * immutable) and is kept for good; a project's channels are kept until a change to them is
- * announced on Redis (NotificationChannelService announces every change after it commits).
- *
- * A message sent while a process is disconnected from Redis is lost to it, so the channel lists
- * are served from memory only while the subscription is confirmed, and dropped on every
- * (re)subscription; a TTL bounds what a loss that goes unnoticed could cost.
+ * announced (NotificationChannelService announces every change after it commits, and each process
+ * confirms it dropped the list: InvalidationChannel, as for access).
  */
 @Injectable()
-export class NotificationSubscriptions implements InvalidationSource, OnModuleInit, OnModuleDestroy {
+export class NotificationSubscriptions implements OnModuleInit, OnModuleDestroy {
   /** Each project's channels, tagged by project: dropped when a change to them is announced. */
   private readonly channelsByProject: InvalidatedCache<SubscribedChannel[]>;
   private readonly notifyByVersion = new Map<string, NotifyConfig | null>();
-  private readonly listeners: Array<(projectId: string) => void> = [];
-  private subscription: ConfirmedSubscription | undefined;
+  private readonly changes: InvalidationChannel;
 
   constructor(
     private readonly dataSource: DataSource,
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) redis: Redis,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
-    this.channelsByProject = new InvalidatedCache(this, { ttlMs: CHANNELS_TTL_MS, tagOf: (projectId) => projectId, maxEntries: MAX_CACHED });
-  }
-
-  get isListening(): boolean {
-    return this.subscription?.listening ?? false;
-  }
-
-  onInvalidate(listener: (projectId: string) => void): void {
-    this.listeners.push(listener);
+    this.changes = new InvalidationChannel(redis, config.REDIS_URL, CHANNELS_CHANGED_CHANNEL, 'switchboard-notify-subscriptions');
+    this.channelsByProject = new InvalidatedCache(this.changes, { ttlMs: CHANNELS_TTL_MS, tagOf: (projectId) => projectId, maxEntries: MAX_CACHED });
   }
 
   onModuleInit(): void {
-    this.listen();
+    this.changes.start();
   }
 
   onModuleDestroy(): void {
-    this.subscription?.disconnect();
+    this.changes.close();
   }
 
   /**
@@ -91,10 +78,9 @@ export class NotificationSubscriptions implements InvalidationSource, OnModuleIn
     return channels.filter((c) => c.events.includes(event.type) || notify.channels?.includes(c.name));
   }
 
-  /** Tells every process (this one first) that a project's channels changed. Call after the change committed. */
+  /** Tells every process (this one first) that a project's channels changed; each confirms. Call after the change committed. */
   async channelsChanged(projectId: string): Promise<void> {
-    this.forget(projectId);
-    await this.redis.publish(CHANNELS_CHANGED_CHANNEL, projectId).catch(() => undefined);
+    await this.changes.invalidate(projectId);
   }
 
   private projectChannels(projectId: string): Promise<SubscribedChannel[]> {
@@ -124,14 +110,4 @@ export class NotificationSubscriptions implements InvalidationSource, OnModuleIn
     return notify;
   }
 
-  private forget(projectId: string): void {
-    for (const listener of this.listeners) listener(projectId);
-  }
-
-  private listen(): void {
-    this.subscription ??= new ConfirmedSubscription(this.config.REDIS_URL, 'switchboard-notify-subscriptions', CHANNELS_CHANGED_CHANNEL, {
-      onMessage: (projectId) => this.forget(projectId),
-      onReset: () => this.forget(INVALIDATE_ALL),
-    });
-  }
 }
