@@ -5,11 +5,12 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import cookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import { existsSync } from 'node:fs';
-import { basename, resolve, sep } from 'node:path';
+import { resolve } from 'node:path';
 import { type AppConfig, createLogger, PinoNestLogger, requestContextStorage } from '@switchboard/core';
 import { ApiModule } from './api.module';
 import { MetricsService } from './metrics/metrics.service';
 import { YAML_CONTENT_TYPES } from './http/definition-body';
+import { cacheControlFor } from './http/cache-control';
 import { securityHeaders } from './http/security-headers';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
@@ -93,16 +94,6 @@ export function webAppDir(): string | null {
 }
 
 /**
- * index.html is revalidated on every load; the bundler's assets carry a content hash in their
- * names, so they never change and are cached for a year; anything else for an hour.
- */
-export function cacheControlFor(filePath: string): string {
-  if (basename(filePath).startsWith('index.html')) return 'no-cache';
-  if (filePath.includes(`${sep}assets${sep}`)) return 'public, max-age=31536000, immutable';
-  return 'public, max-age=3600';
-}
-
-/**
  * Serves the single-page app at `/` when it has been built. Unknown paths outside /api and
  * /health get index.html, so bookmarked routes of the app load; API paths keep their 404s.
  */
@@ -115,7 +106,7 @@ async function serveWebApp(app: NestFastifyApplication): Promise<void> {
     // Ours, not the plugin's: its maxAge would also cover index.html, and after a deploy browsers
     // would keep the old page (and its old asset names) for as long.
     cacheControl: false,
-    setHeaders: (reply, filePath) => void reply.header('cache-control', cacheControlFor(filePath)),
+    setHeaders: (reply, filePath) => void reply.header('cache-control', cacheControlFor(dir, filePath)),
   });
   const fastify = app.getHttpAdapter().getInstance();
   // Callback style, as it runs before every request: a hook that answers calls no done().
