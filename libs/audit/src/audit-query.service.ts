@@ -221,7 +221,9 @@ export class AuditQueryService {
     if (whole && (after !== last || (lastSeen && lastSeen.hash !== head.hash))) {
       return {
         ok: false, checked: state.checked, firstBrokenId: lastSeen?.id, firstBrokenSeq: lastSeen?.seq, pending,
-        reason: `the chain ends at position ${after} but its head records position ${last}: the last events are missing`,
+        reason: after !== last
+          ? `the chain ends at position ${after} but its head records position ${last}: the last events are missing`
+          : `the last link's hash differs from the one its head records: the chain's end was replaced`,
       };
     }
     return { ok: true, checked: state.checked, pending };

@@ -18,8 +18,10 @@ export interface AuditStatementOptions {
   /** The number of the event's first parameter ($n): the statement's own parameters come first. */
   firstParam: number;
   /**
-   * A CTE of the same statement whose rows gate the event: one event per row, none when it is
-   * empty (an UPDATE … RETURNING that matched nothing records nothing).
+   * A CTE of the same statement that gates the event: it is written when the CTE has a row, and
+   * not when it is empty (an UPDATE … RETURNING that matched nothing records nothing). It must
+   * yield at most one row: the event's id is one value, and a second row would break its
+   * uniqueness and with it the whole statement.
    */
   from?: string;
   /**
