@@ -9,7 +9,8 @@ import type { StepHost } from './step-host';
 import { StepLauncher } from './step-launcher';
 
 const created: ExecutionWorkspace[] = [];
-const launcher = new StepLauncher();
+const pythonLauncher = new StepLauncher('python3');
+const nodeLauncher = new StepLauncher('node');
 let host: StepHost | undefined;
 
 async function createWorkspace(params: Record<string, unknown> = {}, baseDir?: string): Promise<ExecutionWorkspace> {
@@ -35,13 +36,14 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  await launcher.close();
+  await Promise.all([pythonLauncher.close(), nodeLauncher.close()]);
 });
 
 // Sequential (not concurrent), so `host` is the suite's while its tests run.
 describe.each([
   ['made by the worker', undefined],
-  ['made by the step launcher', launcher],
+  ['made by the python step launcher', pythonLauncher],
+  ['made by the node step launcher', nodeLauncher],
 ] as const)('ExecutionWorkspace, %s', (_mode, suiteHost) => {
   beforeAll(() => {
     host = suiteHost;

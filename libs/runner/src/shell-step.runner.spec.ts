@@ -21,11 +21,12 @@ async function createWorkspaceOn(params: Record<string, unknown>, host: StepHost
   return workspace;
 }
 
-const launcher = new StepLauncher();
+const pythonLauncher = new StepLauncher('python3');
+const nodeLauncher = new StepLauncher('node');
 
 afterAll(async () => {
   await Promise.all(workspaces.map((workspace) => workspace.remove()));
-  await launcher.close();
+  await Promise.all([pythonLauncher.close(), nodeLauncher.close()]);
 });
 
 class Output {
@@ -141,10 +142,12 @@ console.log('file:' + JSON.parse(fs.readFileSync(process.env.SWITCHBOARD_PARAMS,
 };
 
 // Every test has its own workspace and processes, so they run side by side to keep the suite fast.
-// Each test runs twice: files and processes made by this process, and by the step launcher.
+// Each test runs three times: files and processes made by this process, by the python step
+// launcher and by the node one.
 describe.concurrent.each([
   ['made by the worker', undefined],
-  ['made by the step launcher', launcher],
+  ['made by the python step launcher', pythonLauncher],
+  ['made by the node step launcher', nodeLauncher],
 ] as const)('runShellStep, %s', (_mode, host) => {
   const run = (shell: string, script: string, overrides: Parameters<typeof runWith>[3] = {}) => runWith(host, shell, script, overrides);
   const createWorkspace = (params: Record<string, unknown> = {}) => createWorkspaceOn(params, host);

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ExecutionWorkspace } from './execution-workspace';
 import { runShellStep } from './shell-step.runner';
-import { StepLauncher } from './step-launcher';
+import { LauncherFrames, StepLauncher, type StepLauncherProgram } from './step-launcher';
 import type { StepLine } from './step-result';
 
 const launchers: StepLauncher[] = [];
@@ -14,8 +14,8 @@ afterAll(async () => {
   await Promise.all(workspaces.map((workspace) => workspace.remove()));
 });
 
-async function setUp(): Promise<{ launcher: StepLauncher; workspace: ExecutionWorkspace }> {
-  const launcher = new StepLauncher();
+async function setUp(program: StepLauncherProgram): Promise<{ launcher: StepLauncher; workspace: ExecutionWorkspace }> {
+  const launcher = new StepLauncher(program);
   launchers.push(launcher);
   const workspace = await ExecutionWorkspace.create({ executionId: `launcher-${randomUUID()}`, params: {}, host: launcher });
   workspaces.push(workspace);
@@ -35,9 +35,14 @@ function isRunning(pid: number): boolean {
   }
 }
 
-describe('StepLauncher', () => {
+describe.each(['python3', 'node'] as const)('StepLauncher (%s)', (program) => {
+  it('runs that program', async () => {
+    const { launcher } = await setUp(program);
+    expect(await launcher.program()).toBe(program);
+  });
+
   it('starts steps from its own process, not from the caller', async () => {
-    const { workspace } = await setUp();
+    const { workspace } = await setUp(program);
     let pid = 0;
     const lines: StepLine[] = [];
     const result = await runShellStep({
@@ -54,7 +59,7 @@ describe('StepLauncher', () => {
   });
 
   it('kills the steps of a launcher that died, and starts a new launcher for the next step', async () => {
-    const { workspace } = await setUp();
+    const { workspace } = await setUp(program);
     let pid = 0;
     const running = runShellStep({
       workspace, stepName: 'long', shell: 'bash', run: 'sleep 100',
@@ -78,7 +83,7 @@ describe('StepLauncher', () => {
   });
 
   it('makes and removes a private workspace, and reads a step\'s outputs', async () => {
-    const { workspace } = await setUp();
+    const { workspace } = await setUp(program);
     expect(statSync(workspace.dir).mode & 0o777).toBe(0o700);
     expect(readFileSync(workspace.paramsFile, 'utf8')).toBe('{}');
     const result = await runShellStep({
@@ -90,7 +95,7 @@ describe('StepLauncher', () => {
   });
 
   it('makes a planned workspace with the first step, reads the outputs with the exit and removes the workspace after the last step', async () => {
-    const launcher = new StepLauncher();
+    const launcher = new StepLauncher(program);
     launchers.push(launcher);
     const workspace = ExecutionWorkspace.plan({ executionId: `planned-${randomUUID()}`, params: { a: 1 }, host: launcher });
     workspaces.push(workspace);
@@ -113,7 +118,7 @@ describe('StepLauncher', () => {
   });
 
   it('leaves the workspace of a last step whose processes outlive it to the worker, which ends them first', async () => {
-    const { workspace } = await setUp();
+    const { workspace } = await setUp(program);
     const result = await runShellStep({
       workspace, stepName: 'daemon', shell: 'bash', run: 'sleep 30 & echo "k=v" >> "$SWITCHBOARD_OUTPUT"', onLine: () => undefined, isLastStep: true,
     });
@@ -124,7 +129,7 @@ describe('StepLauncher', () => {
   });
 
   it('makes no directory for a planned workspace that runs no shell step', async () => {
-    const launcher = new StepLauncher();
+    const launcher = new StepLauncher(program);
     launchers.push(launcher);
     const workspace = ExecutionWorkspace.plan({ executionId: `unused-${randomUUID()}`, params: {}, host: launcher });
     await workspace.remove();
@@ -132,11 +137,59 @@ describe('StepLauncher', () => {
   });
 
   it('works in the worker itself once closed', async () => {
-    const { launcher, workspace } = await setUp();
+    const { launcher, workspace } = await setUp(program);
     await launcher.close();
     const lines: StepLine[] = [];
     const result = await runShellStep({ workspace, stepName: 'after', shell: 'bash', run: 'echo "parent=$PPID"', onLine: (line) => lines.push(line) });
     expect(result.outcome).toBe('succeeded');
     expect(lines[0].text).toBe(`parent=${process.pid}`);
+  });
+});
+
+describe('StepLauncher program choice', () => {
+  it('prefers the python launcher, and falls back to the node one when python3 is missing or fails to start', async () => {
+    const auto = new StepLauncher();
+    const missing = new StepLauncher('auto', '/nonexistent/python3');
+    const failing = new StepLauncher('auto', '/bin/false');
+    launchers.push(auto, missing, failing);
+    expect(await auto.program()).toBe('python3');
+    expect(await missing.program()).toBe('node');
+    expect(await failing.program()).toBe('node');
+  });
+
+  it('does the work in the calling process when the only program asked for cannot start', async () => {
+    const launcher = new StepLauncher('python3', '/bin/false');
+    launchers.push(launcher);
+    expect(await launcher.program()).toBeUndefined();
+    const workspace = await ExecutionWorkspace.create({ executionId: `local-${randomUUID()}`, params: {}, host: launcher });
+    workspaces.push(workspace);
+    const lines: StepLine[] = [];
+    const result = await runShellStep({ workspace, stepName: 'here', shell: 'bash', run: 'echo "parent=$PPID"', onLine: (line) => lines.push(line) });
+    expect(result.outcome).toBe('succeeded');
+    expect(lines[0].text).toBe(`parent=${process.pid}`);
+  });
+});
+
+describe('LauncherFrames', () => {
+  it('cuts events and output bytes apart however the stream is split', () => {
+    const stream = Buffer.concat([
+      Buffer.from('{"type":"started","id":1,"pid":7}\n{"type":"output","id":1,"stream":"stdout","n":5}\n'),
+      Buffer.from([0x68, 0x0a, 0x00, 0xff, 0x7b]),
+      Buffer.from('{"type":"output","id":1,"stream":"stderr","n":0}\n{"type":"exited","id":1,"code":0,"signal":null,"outputClosed":true}\n'),
+    ]);
+    const whole: unknown[] = [];
+    new LauncherFrames((event) => whole.push(event)).push(stream);
+    expect(whole).toEqual([
+      { type: 'started', id: 1, pid: 7 },
+      { type: 'output', id: 1, stream: 'stdout', chunk: Buffer.from([0x68, 0x0a, 0x00, 0xff, 0x7b]) },
+      { type: 'output', id: 1, stream: 'stderr', chunk: Buffer.alloc(0) },
+      { type: 'exited', id: 1, code: 0, signal: null, outputClosed: true },
+    ]);
+    for (let size = 1; size <= 7; size += 1) {
+      const pieces: unknown[] = [];
+      const frames = new LauncherFrames((event) => pieces.push(event));
+      for (let at = 0; at < stream.length; at += size) frames.push(stream.subarray(at, at + size));
+      expect(pieces).toEqual(whole);
+    }
   });
 });
