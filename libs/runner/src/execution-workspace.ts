@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { localStepHost } from './local-step-host';
@@ -60,7 +60,7 @@ export class ExecutionWorkspace {
    */
   static plan(options: ExecutionWorkspaceOptions): ExecutionWorkspace {
     const prefix = `switchboard-${safeFileName(options.executionId).slice(0, 40)}-`;
-    const dir = join(options.baseDir ?? tmpdir(), `${prefix}${randomBytes(6).toString('hex')}`);
+    const dir = join(options.baseDir ?? tmpdir(), `${prefix}${randomUUID().slice(24)}`);
     const workspace = new ExecutionWorkspace(options.executionId, options.params, dir, options.host ?? localStepHost);
     workspace.pendingTree = { dir, subdirs: workspace.subdirs, files: [{ path: workspace.paramsFile, content: JSON.stringify(options.params) }] };
     return workspace;
