@@ -1,11 +1,15 @@
+import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type TestAgent from 'supertest/lib/agent';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client } from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ExecutionEngine } from '@switchboard/executions';
 import { loginAgent, startTestApi, type TestApi, uniqueName } from './support/test-api';
 import { startTestWorker, type TestWorker, waitFor } from './support/test-worker';
 import { allLogLines, createProcedure, createProject, runProcedure, waitForStatus } from './factories/procedures';
+import { insertQueuedExecution, startsOf } from './factories/executions';
 
 describe('executions: run steps in any language and pass outputs', () => {
   let api: TestApi;
@@ -66,6 +70,23 @@ describe('executions: run steps in any language and pass outputs', () => {
       await own.close();
       rmSync(dirname(base), { recursive: true, force: true });
     }
+  });
+
+  it('starts steps from the python launcher by default, and from the node one with SWITCHBOARD_STEP_LAUNCHER=node', async () => {
+    const parents: string[] = [];
+    for (const setting of ['auto', 'node']) {
+      const group = uniqueName(`launcher-${setting}`);
+      const own = await startTestWorker({ SWITCHBOARD_WORKER_GROUPS: group, SWITCHBOARD_STEP_LAUNCHER: setting });
+      try {
+        const procedure = await createProcedure(admin, projectId, { name: `parent-${setting}`, worker_group: group, steps: [{ name: 'who', run: 'cat "/proc/$PPID/comm"' }] });
+        const id = (await runProcedure(admin, procedure.id)).id;
+        expect((await waitForStatus(admin, id, 'terminal')).status).toBe('succeeded');
+        parents.push((await allLogLines(admin, id))[0].text);
+      } finally {
+        await own.close();
+      }
+    }
+    expect(parents).toEqual(['python3', 'node']);
   });
 
   it('prints an injection attempt literally and creates nothing', async () => {
@@ -246,5 +267,34 @@ describe('executions: run steps in any language and pass outputs', () => {
     const response = await admin.post(`/api/v1/projects/${projectId}/procedures`).set('Content-Type', 'application/yaml')
       .send(`name: big\ndescription: "${'x'.repeat(300 * 1024)}"\nsteps: [{name: a, run: "true"}]\n`);
     expect(response.status).toBe(413);
+  });
+
+  /** The worker's claim of a queued run (queued → running, once). */
+  describe('the claim', () => {
+    let own: TestWorker;
+    let db: Client;
+
+    beforeAll(async () => {
+      own = await startTestWorker({ SWITCHBOARD_WORKER_GROUPS: uniqueName('claims') });
+      db = new Client({ connectionString: inject('databaseUrl') });
+      await db.connect();
+    });
+    afterAll(async () => {
+      await db?.end();
+      await own?.close();
+    });
+
+    it('claims a run of a procedure without a concurrency limit that the first claim missed, instead of holding it as busy', async () => {
+      // The first claim can miss a run that becomes queued again (a retry) just after its snapshot,
+      // and the limited claim, a statement later, then sees it queued. That window cannot be timed
+      // from outside, so the limited claim is called directly: it used to count running runs
+      // against a limit of 0, so such a run waited a second as busy.
+      const procedure = await createProcedure(admin, projectId, { name: 'unlimited', worker_group: uniqueName('nobody'), steps: [{ name: 'say', run: 'true' }] });
+      const id = randomUUID();
+      await insertQueuedExecution(db, procedure.id, id);
+      const engine = own.app.get(ExecutionEngine) as unknown as { claimLimited(executionId: string, workerId: string): Promise<unknown> };
+      expect(await engine.claimLimited(id, 'test-worker')).toMatchObject({ id, status: 'queued' });
+      expect(await startsOf(db, id)).toEqual({ attempt: 1, started: 1 });
+    });
   });
 });

@@ -15,6 +15,7 @@ export const FAST_SUPERVISION = {
 };
 
 export interface TestWorker {
+  app: INestApplicationContext;
   processor: ExecutionsProcessor;
   close(): Promise<void>;
 }
@@ -28,6 +29,7 @@ export async function startTestWorker(overrides: Record<string, string> = {}): P
   const processor = app.get(ExecutionsProcessor);
   await processor.start();
   return {
+    app,
     processor,
     close: async () => {
       await processor.drain();

@@ -47,6 +47,8 @@ const configSchema = z.object({
   SWITCHBOARD_KILL_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(5_000),
   /** Where workers make execution workspaces (made 0700 if missing); the OS temp dir when unset. */
   SWITCHBOARD_WORKSPACE_DIR: z.string().startsWith('/', 'must be an absolute path').optional(),
+  /** Which step launcher a worker starts: python3 if found, else node (`auto`), or only the one named. */
+  SWITCHBOARD_STEP_LAUNCHER: z.enum(['auto', 'python3', 'node']).default('auto'),
   SWITCHBOARD_TRUST_PROXY: booleanText.default(false),
   SWITCHBOARD_DB_POOL_SIZE: z.coerce.number().int().positive().default(10),
   /** How often each process tries to seal committed audit events into the hash chain (0: never; another process must). */

@@ -34,6 +34,11 @@ interface RunnableRow {
   params: Record<string, unknown>; definition: ProcedureDefinition; procedure_name: string;
 }
 
+/** Whether runs of this version wait for a slot: `concurrency` above 0, as the claim statement reads it. */
+function hasConcurrencyLimit(definition: Pick<ProcedureDefinition, 'concurrency'>): boolean {
+  return Number(definition.concurrency ?? 0) > 0;
+}
+
 function runnableFrom(row: RunnableRow | undefined): RunnableExecution | undefined {
   if (!row) return undefined;
   return {
@@ -59,7 +64,7 @@ export class ExecutionEngine implements OnModuleDestroy {
   /** Executions running in this process, by id, with the controller that cancels them. */
   readonly running = new Map<string, AbortController>();
   /** Makes the steps' files and processes: forking this large process for every step would cost more. */
-  private readonly launcher = new StepLauncher();
+  private readonly launcher: StepLauncher;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -70,7 +75,9 @@ export class ExecutionEngine implements OnModuleDestroy {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: Logger,
     @Optional() private readonly notifications?: NotificationEmitter,
-  ) {}
+  ) {
+    this.launcher = new StepLauncher(config.SWITCHBOARD_STEP_LAUNCHER);
+  }
 
   workerActor(workerId: string): Actor {
     return { type: 'system', id: null, name: `worker:${workerId}` };
@@ -88,7 +95,7 @@ export class ExecutionEngine implements OnModuleDestroy {
     } finally {
       this.running.delete(executionId);
     }
-    return execution.definition.concurrency ? 'done-limited' : 'done';
+    return hasConcurrencyLimit(execution.definition) ? 'done-limited' : 'done';
   }
 
   /** Asks a running execution of this worker to stop; its step's process group is killed. */
@@ -155,11 +162,14 @@ export class ExecutionEngine implements OnModuleDestroy {
         [executionId],
       ))[0]);
       if (!execution) return 'skipped';
-      await manager.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [execution.procedureId]);
-      const [{ count }] = (await manager.query(
-        `SELECT count(*)::int AS count FROM executions WHERE procedure_id = $1 AND status = 'running'`, [execution.procedureId],
-      )) as Array<{ count: number }>;
-      if (count >= (execution.definition.concurrency ?? 0)) return 'busy';
+      // Also reached without a limit, when the run became queued again (a retry) between the two claims.
+      if (hasConcurrencyLimit(execution.definition)) {
+        await manager.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [execution.procedureId]);
+        const [{ count }] = (await manager.query(
+          `SELECT count(*)::int AS count FROM executions WHERE procedure_id = $1 AND status = 'running'`, [execution.procedureId],
+        )) as Array<{ count: number }>;
+        if (count >= (execution.definition.concurrency ?? 0)) return 'busy';
+      }
       const claimed = rowsOf<{ attempt: number }>(await manager.query(
         `UPDATE executions SET status = 'running', started_at = now(), worker_id = $2, attempt = attempt + 1, status_reason = NULL
           WHERE id = $1 AND status = 'queued' RETURNING attempt`,
