@@ -241,6 +241,12 @@ def do_files(request_id, request):
 
 # Steps ----------------------------------------------------------------------------------------
 
+def signal_name_of(number):
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return 'SIG' + str(number)  # a real-time signal has no name here
+
 def find_command(command, env):
     # As Node does: a bare name is looked up in the PATH the step gets, not this process's.
     if '/' in command:
@@ -362,7 +368,7 @@ class Step:
         code = os.waitstatus_to_exitcode(status) if status is not None else None
         signal_name = None
         if code is not None and code < 0:
-            signal_name = signal.Signals(-code).name
+            signal_name = signal_name_of(-code)
             code = None
         output_closed = not self.pipes
         if output_closed:
@@ -414,8 +420,10 @@ def start(request):
 # Requests from the worker ---------------------------------------------------------------------
 
 received = bytearray()
+scanned = 0  # bytes of received already known to hold no newline: a long request is not searched again and again
 
 def on_request_bytes(_fd):
+    global scanned
     chunk = os.read(0, READ_SIZE)
     if not chunk:
         # Only the worker decides when steps end; the launcher goes when the worker does.
@@ -423,11 +431,13 @@ def on_request_bytes(_fd):
         os._exit(0)
     received.extend(chunk)
     while True:
-        end = received.find(b'\n')
+        end = received.find(b'\n', scanned)
         if end < 0:
+            scanned = len(received)
             return
         line = bytes(received[:end])
         del received[:end + 1]
+        scanned = 0
         request = json.loads(line)
         kind = request['type']
         if kind == 'spawn':

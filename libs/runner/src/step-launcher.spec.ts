@@ -170,6 +170,16 @@ describe('StepLauncher program choice', () => {
   });
 });
 
+describe('StepLauncher (python3) only', () => {
+  it('reports a step killed by a real-time signal by its number, and goes on', async () => {
+    const { workspace } = await setUp('python3');
+    const killed = await runShellStep({ workspace, stepName: 'rt', shell: 'bash', run: 'kill -s 40 $$', onLine: () => undefined });
+    expect(killed).toMatchObject({ outcome: 'failed', signal: 'SIG40', reason: 'killed by SIG40' });
+    const next = await runShellStep({ workspace, stepName: 'next', shell: 'bash', run: 'true', onLine: () => undefined });
+    expect(next.outcome).toBe('succeeded');
+  });
+});
+
 describe('LauncherFrames', () => {
   it('cuts events and output bytes apart however the stream is split', () => {
     const stream = Buffer.concat([
