@@ -295,6 +295,13 @@ wait`,
       expect(output.texts('stdout')).toEqual(['service=api replicas=3', 'file:api']);
     });
 
+    it('passes a parameter of 100 KB whole (a request to a launcher that arrives in several reads)', async () => {
+      const big = 'x'.repeat(100 * 1024);
+      const { result, output } = await run('bash', 'echo "${#PARAM_BIG} $(wc -c < "$SWITCHBOARD_PARAMS")"', { params: { big } });
+      expect(result.outcome).toBe('succeeded');
+      expect(output.texts('stdout')).toEqual([`${big.length} ${JSON.stringify({ big }).length}`]);
+    });
+
     it('runs an interpreter given by absolute path', async () => {
       const { result, output } = await run('/usr/bin/bash', 'echo "bash $BASH_VERSION" | cut -c1-5');
       expect(result.outcome).toBe('succeeded');
