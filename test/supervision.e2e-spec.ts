@@ -1,13 +1,16 @@
 import type { ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type TestAgent from 'supertest/lib/agent';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client } from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loginAgent, startTestApi, type TestApi, uniqueName } from './support/test-api';
 import { spawnWorker, startTestWorker, type TestWorker, waitFor } from './support/test-worker';
 import { allLogLines, createProcedure, createProject, runProcedure, waitForStatus } from './factories/procedures';
 import { killGroup, liveMembers } from './support/process-groups';
+import { insertQueuedExecution } from './factories/executions';
 
 /** A step that starts a tree of sleepers and reports its process group id. */
 const TREE = `echo "pgid=$(ps -o pgid= $$ | tr -d ' ')"\nsleep 300 &\n(sleep 300; echo never) &\nsleep 300\n`;
@@ -97,6 +100,23 @@ describe('supervision: cancel, timeout, lost workers', () => {
     const done = await waitForStatus(admin, id, 'terminal', 30_000);
     expect(done.status).toBe('worker_lost');
     expect(done.statusReason).toMatch(/heartbeat/);
+  });
+
+  it('ends a lost run that has no step records yet, and the reconciler goes on with the rest', async () => {
+    // jsonb_agg over no steps is NULL: the not-null violation rolled back every reconciler pass,
+    // so no lost run ended and no approval expired anywhere, for good.
+    const procedure = await createProcedure(admin, projectId, { name: 'stepless', worker_group: uniqueName('nobody'), steps: [{ name: 'a', run: 'true' }] });
+    const db = new Client({ connectionString: inject('databaseUrl') });
+    await db.connect();
+    try {
+      const id = randomUUID();
+      await insertQueuedExecution(db, procedure.id, id);
+      await db.query(`UPDATE executions SET status = 'running', started_at = now(), attempt = 1, worker_id = 'gone-worker', steps = '[]' WHERE id = $1`, [id]);
+      const done = await waitForStatus(admin, id, 'terminal', 30_000);
+      expect(done).toMatchObject({ status: 'worker_lost', steps: [] });
+    } finally {
+      await db.end();
+    }
   });
 
   it('retries the run of a lost worker on another worker when the procedure allows', async () => {

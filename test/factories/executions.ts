@@ -1,10 +1,12 @@
 import type { Client } from 'pg';
 
-/** Inserts a queued run of the procedure's active version straight into PostgreSQL, with the given id, and no job. */
+/** Inserts a queued run of the procedure's active version straight into PostgreSQL (as the api would, steps pending), with the given id, and no job. */
 export async function insertQueuedExecution(db: Client, procedureId: string, executionId: string): Promise<void> {
   const inserted = await db.query(
-    `INSERT INTO executions (id, procedure_id, project_id, version_id, version, status, params, trigger, triggered_by_name, worker_group, queued_at)
-     SELECT $1, p.id, p.project_id, v.id, v.version, 'queued', '{}', 'api', 'test', v.definition->>'worker_group', now()
+    `INSERT INTO executions (id, procedure_id, project_id, version_id, version, status, params, trigger, triggered_by_name, worker_group, queued_at, steps)
+     SELECT $1, p.id, p.project_id, v.id, v.version, 'queued', '{}', 'api', 'test', v.definition->>'worker_group', now(),
+            (SELECT jsonb_agg(jsonb_build_object('name', s->>'name', 'status', 'pending', 'exitCode', NULL, 'startedAt', NULL, 'finishedAt', NULL))
+               FROM jsonb_array_elements(v.definition->'steps') s)
        FROM procedures p JOIN procedure_versions v ON v.id = p.active_version_id
       WHERE p.id = $2`,
     [executionId, procedureId],

@@ -64,7 +64,8 @@ export class ExecutionReconciler {
         } else {
           await manager.query(
             `UPDATE executions SET status = 'worker_lost', status_reason = $2, finished_at = now(),
-                    steps = (SELECT jsonb_agg(CASE WHEN s->>'status' IN ('running', 'pending') THEN jsonb_set(s, '{status}', '"canceled"') ELSE s END) FROM jsonb_array_elements(steps) s)
+                    steps = (SELECT coalesce(jsonb_agg(CASE WHEN s->>'status' IN ('running', 'pending') THEN jsonb_set(s, '{status}', '"canceled"') ELSE s END), '[]')
+                               FROM jsonb_array_elements(steps) s)
               WHERE id = $1 AND status = 'running'`,
             [row.id, reason],
           );
