@@ -1,7 +1,7 @@
 /**
  * `node -r @swc-node/register bench/spawn-cost.ts`: what one spawn() of a step costs, from a
- * process as large as the worker and from a small one, and through the step launcher
- * (libs/runner/src/step-launcher.ts). Each case runs in a fresh plain-JavaScript node process
+ * process as large as the worker and from a small one, and through the python and node step
+ * launchers (libs/runner/src/step-launcher.ts). Each case runs in a fresh plain-JavaScript node process
  * (the runner compiled with swc, as `npm run bench` does) that starts SPAWN_COST_RUNS steps of
  * `true` one after the other, each with piped stdout and stderr, in its own process group, and
  * waits for its exit and the end of its output: the worker's pattern.
@@ -33,7 +33,7 @@ const ticks = () => {
 };
 const rssMb = () => Math.round(Number(/VmRSS:\\s+(\\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))[1]) / 1024);
 (async () => {
-  const spawner = mode === 'launcher' ? new StepLauncher() : localStepHost;
+  const spawner = mode.startsWith('launcher-') ? new StepLauncher(mode.slice('launcher-'.length)) : localStepHost;
   const request = { command: 'true', args: [], cwd: '/', env: { PATH: process.env.PATH } };
   const once = async () => {
     const t0 = performance.now();
@@ -50,7 +50,7 @@ const rssMb = () => Math.round(Number(/VmRSS:\\s+(\\d+)/.exec(readFileSync('/pro
   for (let i = 0; i < Number(runsArg); i++) walls.push(await once());
   const own = process.cpuUsage(cpu);
   const rss = rssMb();
-  if (mode === 'launcher') await spawner.close();
+  if (mode.startsWith('launcher-')) await spawner.close();
   const after = ticks();
   walls.sort((a, b) => a - b);
   const n = walls.length;
@@ -73,7 +73,8 @@ async function main(): Promise<void> {
     const cases: Array<[string, string, number]> = [
       ['small process, spawn()', 'direct', 0],
       [`large process (+${ballastMb} MB), spawn()`, 'direct', ballastMb],
-      [`large process (+${ballastMb} MB), step launcher`, 'launcher', ballastMb],
+      [`large process (+${ballastMb} MB), python launcher`, 'launcher-python3', ballastMb],
+      [`large process (+${ballastMb} MB), node launcher`, 'launcher-node', ballastMb],
     ];
     process.stdout.write(`spawn of \`true\` with piped output, ${runs} times per case; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n\n`);
     process.stdout.write(`${'case'.padEnd(44)}  ${'RSS MB'.padStart(6)}  ${'wall p50 ms'.padStart(11)}  ${'wall mean'.padStart(9)}  ${'caller CPU ms'.padStart(13)}  ${'all CPU ms'.padStart(10)}\n`);
