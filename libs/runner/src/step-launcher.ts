@@ -276,6 +276,9 @@ class LaunchedStep {
   constructor(readonly onOutput: (stream: StepOutputStream, chunk: Buffer) => void) {}
 }
 
+/** How long a launcher may take to say it is ready before the next program is tried. */
+const READY_TIMEOUT_MS = 10_000;
+
 /** Which program starts the steps: `auto` tries python3, then node (see StepLauncher). */
 export type StepLauncherProgram = 'auto' | 'python3' | 'node';
 
@@ -329,7 +332,15 @@ function startPythonLauncher(python: string, onEvent: (event: LauncherEvent) => 
   const stdout = child.stdout as Readable & { ref?: () => void; unref?: () => void };
   stdin.on('error', () => undefined); // a launcher that is gone is noticed by its 'exit'
   const frames = new LauncherFrames(onEvent);
-  stdout.on('data', (chunk: Buffer) => frames.push(chunk));
+  stdout.on('data', (chunk: Buffer) => {
+    try {
+      frames.push(chunk);
+    } catch {
+      // Not our framing: nothing more it says can be trusted. Its exit settles its steps.
+      stdout.destroy();
+      child.kill('SIGKILL');
+    }
+  });
   const connection: LauncherConnection = {
     child,
     get isOpen() {
@@ -530,6 +541,7 @@ export class StepLauncher implements StepHost {
           this.onEvent(child.connection, event);
         } else {
           isReady = true;
+          clearTimeout(patience);
           this.keepAlive(child.connection);
           resolve(child.connection);
         }
@@ -545,11 +557,15 @@ export class StepLauncher implements StepHost {
         resolve(undefined);
         return;
       }
+      // One that hangs before it is ready (a broken interpreter) is given up: the next is tried.
+      const patience = setTimeout(() => child.kill('SIGKILL'), READY_TIMEOUT_MS);
       // A program that cannot be started (not found) reports an 'error' and may never 'exit'.
       child.on('error', () => {
+        clearTimeout(patience);
         if (!isReady) resolve(undefined);
       });
       child.once('exit', () => {
+        clearTimeout(patience);
         if (!isReady) resolve(undefined);
         else this.onLauncherExit(child.connection);
       });
