@@ -33,7 +33,7 @@ const ticks = () => {
 };
 const rssMb = () => Math.round(Number(/VmRSS:\\s+(\\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))[1]) / 1024);
 (async () => {
-  const spawner = mode.startsWith('launcher-') ? new StepLauncher(mode.slice('launcher-'.length)) : localStepHost;
+  const spawner = mode.startsWith('launcher-') ? new StepLauncher({ program: mode.slice('launcher-'.length) }) : localStepHost;
   const request = { command: 'true', args: [], cwd: '/', env: { PATH: process.env.PATH } };
   const once = async () => {
     const t0 = performance.now();

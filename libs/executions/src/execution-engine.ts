@@ -76,7 +76,7 @@ export class ExecutionEngine implements OnModuleDestroy {
     @Inject(LOGGER) private readonly logger: Logger,
     @Optional() private readonly notifications?: NotificationEmitter,
   ) {
-    this.launcher = new StepLauncher(config.SWITCHBOARD_STEP_LAUNCHER);
+    this.launcher = new StepLauncher({ program: config.SWITCHBOARD_STEP_LAUNCHER, logger });
   }
 
   workerActor(workerId: string): Actor {

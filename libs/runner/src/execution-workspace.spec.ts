@@ -9,8 +9,8 @@ import type { StepHost } from './step-host';
 import { StepLauncher } from './step-launcher';
 
 const created: ExecutionWorkspace[] = [];
-const pythonLauncher = new StepLauncher('python3');
-const nodeLauncher = new StepLauncher('node');
+const pythonLauncher = new StepLauncher({ program: 'python3' });
+const nodeLauncher = new StepLauncher({ program: 'node' });
 let host: StepHost | undefined;
 
 async function createWorkspace(params: Record<string, unknown> = {}, baseDir?: string): Promise<ExecutionWorkspace> {

@@ -21,8 +21,8 @@ async function createWorkspaceOn(params: Record<string, unknown>, host: StepHost
   return workspace;
 }
 
-const pythonLauncher = new StepLauncher('python3');
-const nodeLauncher = new StepLauncher('node');
+const pythonLauncher = new StepLauncher({ program: 'python3' });
+const nodeLauncher = new StepLauncher({ program: 'node' });
 
 afterAll(async () => {
   await Promise.all(workspaces.map((workspace) => workspace.remove()));
@@ -250,6 +250,15 @@ wait`,
         expect(output.texts('system')).toEqual(['[switchboard] the step left background processes running; killing them']);
         const background = Number((await output.waitFor(/^bg=(\d+)$/))[1]);
         expect(isAlive(background)).toBe(false);
+        await expectGroupGone(Number((await output.waitFor(/^pgid=(\d+)$/))[1]));
+      });
+
+      it('reports the exit of a step whose background processes keep writing, and ends them', options, async () => {
+        const output = new Output();
+        // Two writers that never stop: the exit must not wait for their output to end.
+        const { result } = await run('bash', 'yes flood &\nyes flood >&2 &\necho "pgid=$$"\nsleep 0.2\nexit 0', { onLine: output.onLine });
+        expect(result).toMatchObject({ outcome: 'succeeded', exitCode: 0 });
+        expect(output.texts('system')).toContain('[switchboard] the step left background processes running; killing them');
         await expectGroupGone(Number((await output.waitFor(/^pgid=(\d+)$/))[1]));
       });
 

@@ -20,11 +20,12 @@
  * Keep it free of backticks and dollar-brace sequences: it lives in a template literal.
  */
 export const PYTHON_LAUNCHER_PROGRAM = String.raw`
-import errno, json, os, selectors, signal, stat, sys
+import errno, json, os, selectors, signal, stat, sys, traceback
 
 PAUSE_ABOVE = 1 << 20
 RESUME_BELOW = 256 << 10
 READ_SIZE = 65536
+EXIT_DRAIN_READS = 16
 # Signals this process changed (Python ignores SIGPIPE and SIGXFSZ; the others are caught so
 # a terminal's Ctrl-C reaches the worker only): a step starts with the default for each.
 RESET_SIGNALS = (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -116,48 +117,52 @@ def write_files(files):
         finally:
             os.close(fd)
 
-def remove_recursively(path):
+def retrying_writable(directory, action):
+    # A step may have left a directory without read, write or search permission: take it back
+    # (the steps run as this user) and try once more. The directory is one this walk found as a
+    # directory, not through a link.
     try:
-        entries = list(os.scandir(path))
+        return action()
+    except PermissionError:
+        tagged('chmod', os.chmod, directory, 0o700)
+        return action()
+
+def remove_all(root):
+    # Iterative (a step can nest directories deeper than Python's recursion limit) and never
+    # through a link: a link, even one put where the workspace was, is removed, not followed.
+    try:
+        info = os.lstat(root)
     except FileNotFoundError:
         return
-    except NotADirectoryError:
-        os.unlink(path)
+    if not stat.S_ISDIR(info.st_mode):
+        os.unlink(root)
         return
-    for entry in entries:
-        if entry.is_dir(follow_symlinks=False):
-            remove_recursively(entry.path)
-        else:
+    pending = [root]
+    listed = []
+    while pending:
+        directory = pending.pop()
+        try:
+            entries = retrying_writable(directory, lambda: list(os.scandir(directory)))
+        except FileNotFoundError:
+            continue
+        listed.append(directory)
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                pending.append(entry.path)
+                continue
             try:
-                os.unlink(entry.path)
+                retrying_writable(directory, lambda: os.unlink(entry.path))
             except FileNotFoundError:
                 pass
-    try:
-        os.rmdir(path)
-    except FileNotFoundError:
-        pass
-
-def make_writable(path):
-    # Directories only, opened without following a link: a step cannot point this elsewhere.
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
-    except OSError:
-        return
-    try:
-        os.fchmod(fd, 0o700)
-    finally:
-        os.close(fd)
-    for entry in os.scandir(path):
-        if entry.is_dir(follow_symlinks=False):
-            make_writable(entry.path)
-
-def remove_all(path):
-    try:
-        remove_recursively(path)
-    except PermissionError:
-        # A step may have left a directory without write permission; take ownership back and retry.
-        make_writable(path)
-        remove_recursively(path)
+    # Deepest first. The root's own parent is not the workspace's to change.
+    for directory in reversed(listed):
+        try:
+            if directory == root:
+                os.rmdir(directory)
+            else:
+                retrying_writable(os.path.dirname(directory), lambda: os.rmdir(directory))
+        except FileNotFoundError:
+            pass
 
 # All or nothing: what was made is removed again if a later part fails (a full disk), so the
 # next step can make the workspace afresh. A directory that was there before is never touched.
@@ -203,13 +208,19 @@ def read_outputs(path, max_bytes):
             return {'kind': 'refused', 'reason': 'the outputs file is not a regular file'}
         if info.st_size > max_bytes:
             return {'kind': 'refused', 'reason': 'outputs are ' + str(info.st_size) + ' bytes, more than the limit of ' + str(max_bytes)}
+        # Never more than the limit: a process that left the group may still be appending.
         chunks = []
-        while True:
-            chunk = os.read(fd, READ_SIZE)
+        left = max_bytes + 1
+        while left > 0:
+            chunk = os.read(fd, min(READ_SIZE, left))
             if not chunk:
                 break
             chunks.append(chunk)
-        return {'kind': 'content', 'text': b''.join(chunks).decode('utf-8', 'replace')}
+            left -= len(chunk)
+        data = b''.join(chunks)
+        if len(data) > max_bytes:
+            return {'kind': 'refused', 'reason': 'outputs are more than the limit of ' + str(max_bytes) + ' bytes'}
+        return {'kind': 'content', 'text': data.decode('utf-8', 'replace')}
     finally:
         os.close(fd)
 
@@ -279,7 +290,12 @@ class Step:
         path = find_command(self.request['command'], self.request['env'])
         argv = [self.request['command']] + list(self.request['args'])
         out_read, out_write = os.pipe()
-        err_read, err_write = os.pipe()
+        try:
+            err_read, err_write = os.pipe()
+        except BaseException:
+            os.close(out_read)
+            os.close(out_write)
+            raise
         try:
             # posix_spawn has no working directory of its own; this process is single-threaded.
             tagged('chdir', os.chdir, self.request['cwd'])
@@ -302,12 +318,34 @@ class Step:
             os.close(out_write)
             os.close(err_write)
         self.pipes = {out_read: 'stdout', err_read: 'stderr'}
-        for fd in self.pipes:
-            os.set_blocking(fd, False)
-            if not paused:
+        try:
+            self.pidfd = os.pidfd_open(self.pid)
+            for fd in self.pipes:
+                os.set_blocking(fd, False)
+            selector.register(self.pidfd, selectors.EVENT_READ, self.on_exit)
+        except BaseException:
+            # Started, but it could not be followed: it must not run unsupervised.
+            self.abandon()
+            raise
+        if not paused:
+            for fd in self.pipes:
                 selector.register(fd, selectors.EVENT_READ, self.on_pipe)
-        self.pidfd = os.pidfd_open(self.pid)
-        selector.register(self.pidfd, selectors.EVENT_READ, self.on_exit)
+
+    def abandon(self):
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        os.waitpid(self.pid, 0)
+        if self.pidfd is not None:
+            try:
+                selector.unregister(self.pidfd)
+            except (KeyError, ValueError):
+                pass
+            os.close(self.pidfd)
+        for fd in list(self.pipes):
+            os.close(fd)
+        self.pipes = {}
 
     def close_pipe(self, fd):
         if fd not in self.pipes:
@@ -361,10 +399,12 @@ class Step:
         self.exited = True
         # What the step wrote before it ended goes before the news of its end; the pipes usually
         # reach EOF now too, and then one message says both.
+        # Bounded: a process left behind may keep the pipe full; the main loop reads the rest.
         if not paused:
             for fd in list(self.pipes):
-                while fd in self.pipes and self.read_pipe(fd):
-                    pass
+                for _ in range(EXIT_DRAIN_READS):
+                    if fd not in self.pipes or not self.read_pipe(fd):
+                        break
         code = os.waitstatus_to_exitcode(status) if status is not None else None
         signal_name = None
         if code is not None and code < 0:
@@ -395,8 +435,9 @@ class Step:
             flush()
             try:
                 remove_tree(remove_after)
-            except OSError:
-                pass  # a temp directory left behind; nothing waits for it
+            except Exception as error:
+                # A temp directory left behind; nothing waits for it.
+                sys.stderr.write('step launcher: could not remove ' + str(remove_after['dir']) + ': ' + repr(error) + '\n')
 
 def start(request):
     request_id = request['id']
@@ -426,8 +467,14 @@ def on_request_bytes(_fd):
     global scanned
     chunk = os.read(0, READ_SIZE)
     if not chunk:
-        # Only the worker decides when steps end; the launcher goes when the worker does.
-        flush()
+        # Only the worker decides when steps end; the launcher goes when the worker does, after
+        # telling it everything (a step started just now must not go unreported).
+        os.set_blocking(1, True)
+        try:
+            while unsent:
+                del unsent[:os.write(1, unsent)]
+        except OSError:
+            pass
         os._exit(0)
     received.extend(chunk)
     while True:
@@ -456,12 +503,23 @@ def main():
     os.close(os.pidfd_open(os.getpid()))  # fails on a kernel without pidfds: then the worker uses the node launcher
     os.set_blocking(1, False)
     selector.register(0, selectors.EVENT_READ, on_request_bytes)
+    check_spawn()
     send({'type': 'ready'})
     flush()
     while True:
         for key, _mask in selector.select():
-            key.data(key.fd)
+            try:
+                key.data(key.fd)
+            except Exception:
+                # A bug must not end the launcher: that would kill every step it follows.
+                traceback.print_exc()
         flush()
+
+def check_spawn():
+    # Fails here (and the worker takes the node launcher) rather than at every step, where this
+    # Python cannot start a process in a new session.
+    pid = os.posix_spawn('/bin/sh', ['sh', '-c', ':'], {}, setsid=True, setsigdef=RESET_SIGNALS, setsigmask=())
+    os.waitpid(pid, 0)
 
 main()
 `;

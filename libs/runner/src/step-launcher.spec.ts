@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ExecutionWorkspace } from './execution-workspace';
 import { runShellStep } from './shell-step.runner';
@@ -15,7 +17,7 @@ afterAll(async () => {
 });
 
 async function setUp(program: StepLauncherProgram): Promise<{ launcher: StepLauncher; workspace: ExecutionWorkspace }> {
-  const launcher = new StepLauncher(program);
+  const launcher = new StepLauncher({ program });
   launchers.push(launcher);
   const workspace = await ExecutionWorkspace.create({ executionId: `launcher-${randomUUID()}`, params: {}, host: launcher });
   workspaces.push(workspace);
@@ -95,7 +97,7 @@ describe.each(['python3', 'node'] as const)('StepLauncher (%s)', (program) => {
   });
 
   it('makes a planned workspace with the first step, reads the outputs with the exit and removes the workspace after the last step', async () => {
-    const launcher = new StepLauncher(program);
+    const launcher = new StepLauncher({ program });
     launchers.push(launcher);
     const workspace = ExecutionWorkspace.plan({ executionId: `planned-${randomUUID()}`, params: { a: 1 }, host: launcher });
     workspaces.push(workspace);
@@ -129,7 +131,7 @@ describe.each(['python3', 'node'] as const)('StepLauncher (%s)', (program) => {
   });
 
   it('makes no directory for a planned workspace that runs no shell step', async () => {
-    const launcher = new StepLauncher(program);
+    const launcher = new StepLauncher({ program });
     launchers.push(launcher);
     const workspace = ExecutionWorkspace.plan({ executionId: `unused-${randomUUID()}`, params: {}, host: launcher });
     await workspace.remove();
@@ -147,10 +149,25 @@ describe.each(['python3', 'node'] as const)('StepLauncher (%s)', (program) => {
 });
 
 describe('StepLauncher program choice', () => {
+  it('says which launcher started, and which could not', async () => {
+    const notes: Array<{ level: string; message: string; launcher?: string }> = [];
+    const logger = {
+      info: (details: { launcher?: string }, message: string) => notes.push({ level: 'info', message, launcher: details.launcher }),
+      warn: (details: { launcher?: string }, message: string) => notes.push({ level: 'warn', message, launcher: details.launcher }),
+    };
+    const launcher = new StepLauncher({ python: '/nonexistent/python3', logger });
+    launchers.push(launcher);
+    expect(await launcher.program()).toBe('node');
+    expect(notes).toEqual([
+      { level: 'warn', message: 'step launcher could not start', launcher: 'python3' },
+      { level: 'info', message: 'step launcher started', launcher: 'node' },
+    ]);
+  });
+
   it('prefers the python launcher, and falls back to the node one when python3 is missing or fails to start', async () => {
     const auto = new StepLauncher();
-    const missing = new StepLauncher('auto', '/nonexistent/python3');
-    const failing = new StepLauncher('auto', '/bin/false');
+    const missing = new StepLauncher({ python: '/nonexistent/python3' });
+    const failing = new StepLauncher({ python: '/bin/false' });
     launchers.push(auto, missing, failing);
     expect(await auto.program()).toBe('python3');
     expect(await missing.program()).toBe('node');
@@ -158,7 +175,7 @@ describe('StepLauncher program choice', () => {
   });
 
   it('does the work in the calling process when the only program asked for cannot start', async () => {
-    const launcher = new StepLauncher('python3', '/bin/false');
+    const launcher = new StepLauncher({ program: 'python3', python: '/bin/false' });
     launchers.push(launcher);
     expect(await launcher.program()).toBeUndefined();
     const workspace = await ExecutionWorkspace.create({ executionId: `local-${randomUUID()}`, params: {}, host: launcher });
@@ -171,6 +188,40 @@ describe('StepLauncher program choice', () => {
 });
 
 describe('StepLauncher (python3) only', () => {
+  it('removes a last step\'s workspace however deep a step nested it, and its other steps go on', async () => {
+    const { launcher, workspace } = await setUp('python3');
+    const other = await ExecutionWorkspace.create({ executionId: `other-${randomUUID()}`, params: {}, host: launcher });
+    workspaces.push(other);
+    const running = runShellStep({ workspace: other, stepName: 'long', shell: 'bash', run: 'sleep 0.5; echo done', onLine: () => undefined });
+    const deep = await runShellStep({
+      workspace, stepName: 'deep', shell: 'python3', isLastStep: true, onLine: () => undefined,
+      run: 'import os\nos.chdir(os.environ["HOME"])\nfor _ in range(1500):\n    os.mkdir("d")\n    os.chdir("d")\nopen("leaf", "w").close()\nos.chmod("..", 0)\n',
+    });
+    expect(deep.outcome).toBe('succeeded');
+    expect(await running).toMatchObject({ outcome: 'succeeded' });
+    for (let i = 0; i < 200 && existsSync(workspace.dir); i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(existsSync(workspace.dir)).toBe(false);
+  });
+
+  it('removes a link put where the workspace was, not what it points to', async () => {
+    const { launcher, workspace } = await setUp('python3');
+    const victim = mkdtempSync(join(tmpdir(), 'victim-'));
+    try {
+      writeFileSync(join(victim, 'keep.txt'), 'keep');
+      const result = await runShellStep({
+        workspace, stepName: 'swap', shell: 'bash', isLastStep: true, onLine: () => undefined,
+        run: `mv "$SWITCHBOARD_PARAMS" /dev/null 2>/dev/null; cd /; mv "${workspace.dir}" "${workspace.dir}.moved"; ln -s "${victim}" "${workspace.dir}"`,
+      });
+      expect(result.outcome).toBe('succeeded');
+      await launcher.removeTree({ dir: workspace.dir, subdirs: [], files: [] });
+      expect(existsSync(join(victim, 'keep.txt'))).toBe(true);
+      expect(existsSync(workspace.dir)).toBe(false);
+    } finally {
+      rmSync(victim, { recursive: true, force: true });
+      rmSync(`${workspace.dir}.moved`, { recursive: true, force: true });
+    }
+  });
+
   it('reports a step killed by a real-time signal by its number, and goes on', async () => {
     const { workspace } = await setUp('python3');
     const killed = await runShellStep({ workspace, stepName: 'rt', shell: 'bash', run: 'kill -s 40 $$', onLine: () => undefined });
@@ -181,6 +232,18 @@ describe('StepLauncher (python3) only', () => {
 });
 
 describe('LauncherFrames', () => {
+  it('stops at a line that is not an event, and says so once', () => {
+    const events: unknown[] = [];
+    let corrupt = 0;
+    const frames = new LauncherFrames((event) => events.push(event), () => {
+      corrupt += 1;
+    });
+    frames.push(Buffer.from('{"type":"ready"}\nTraceback (most recent call last):\n{"type":"started","id":1,"pid":2}\n'));
+    frames.push(Buffer.from('{"type":"started","id":2,"pid":3}\n'));
+    expect(events).toEqual([{ type: 'ready' }]);
+    expect(corrupt).toBe(1);
+  });
+
   it('cuts events and output bytes apart however the stream is split', () => {
     const stream = Buffer.concat([
       Buffer.from('{"type":"started","id":1,"pid":7}\n{"type":"output","id":1,"stream":"stdout","n":5}\n'),

@@ -276,6 +276,22 @@ class LaunchedStep {
   constructor(readonly onOutput: (stream: StepOutputStream, chunk: Buffer) => void) {}
 }
 
+/** Where the launcher's own troubles are told (a pino logger fits). */
+export interface LauncherLogger {
+  info(details: object, message: string): void;
+  warn(details: object, message: string): void;
+}
+
+export interface StepLauncherOptions {
+  program?: StepLauncherProgram;
+  /** The interpreter for the python launcher; by default the first python3 on PATH. */
+  python?: string;
+  logger?: LauncherLogger;
+}
+
+/** A program that dies this many times after it was ready is given up for the next one. */
+const MAX_DEATHS = 3;
+
 /** How long a launcher may take to say it is ready before the next program is tried. */
 const READY_TIMEOUT_MS = 10_000;
 
@@ -331,16 +347,12 @@ function startPythonLauncher(python: string, onEvent: (event: LauncherEvent) => 
   const stdin = child.stdin as Writable & { ref?: () => void; unref?: () => void };
   const stdout = child.stdout as Readable & { ref?: () => void; unref?: () => void };
   stdin.on('error', () => undefined); // a launcher that is gone is noticed by its 'exit'
-  const frames = new LauncherFrames(onEvent);
-  stdout.on('data', (chunk: Buffer) => {
-    try {
-      frames.push(chunk);
-    } catch {
-      // Not our framing: nothing more it says can be trusted. Its exit settles its steps.
-      stdout.destroy();
-      child.kill('SIGKILL');
-    }
+  const frames = new LauncherFrames(onEvent, () => {
+    // Not our framing: nothing more it says can be trusted. Its end settles its steps.
+    stdout.destroy();
+    child.kill('SIGKILL');
   });
+  stdout.on('data', (chunk: Buffer) => frames.push(chunk));
   const connection: LauncherConnection = {
     child,
     get isOpen() {
@@ -361,12 +373,17 @@ function startPythonLauncher(python: string, onEvent: (event: LauncherEvent) => 
 /** Cuts the python launcher's stdout into events: a JSON line each, an `output` line followed by its bytes. */
 export class LauncherFrames {
   private buffer: Buffer = Buffer.alloc(0);
+  /** Bytes at the start of the buffer known to hold no newline: a long line is not searched again and again. */
+  private scanned = 0;
   /** The `output` event whose bytes are still arriving. */
   private awaiting: { event: Record<string, unknown>; length: number } | undefined;
+  private isCorrupt = false;
 
-  constructor(private readonly onEvent: (event: LauncherEvent) => void) {}
+  /** `onCorrupt`: a line that is not an event; nothing after it is read. */
+  constructor(private readonly onEvent: (event: LauncherEvent) => void, private readonly onCorrupt: () => void = () => undefined) {}
 
   push(chunk: Buffer): void {
+    if (this.isCorrupt) return;
     this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
     for (;;) {
       if (this.awaiting) {
@@ -378,16 +395,35 @@ export class LauncherFrames {
         this.onEvent({ ...event, chunk: data } as unknown as LauncherEvent);
         continue;
       }
-      const end = this.buffer.indexOf(10);
-      if (end < 0) return;
-      const event = JSON.parse(this.buffer.toString('utf8', 0, end)) as Record<string, unknown> & { type: string; n?: number };
+      const end = this.buffer.indexOf(10, this.scanned);
+      if (end < 0) {
+        this.scanned = this.buffer.length;
+        return;
+      }
+      const event = this.parse(this.buffer.toString('utf8', 0, end));
       this.buffer = this.buffer.subarray(end + 1);
+      this.scanned = 0;
+      if (!event) {
+        this.isCorrupt = true;
+        this.onCorrupt();
+        return;
+      }
       if (event.type === 'output') {
         const { n, ...rest } = event;
         this.awaiting = { event: rest, length: n ?? 0 };
       } else {
         this.onEvent(event as LauncherEvent);
       }
+    }
+  }
+
+  private parse(line: string): (Record<string, unknown> & { type: string; n?: number }) | undefined {
+    try {
+      const event = JSON.parse(line) as unknown;
+      const looksRight = typeof event === 'object' && event !== null && typeof (event as { type?: unknown }).type === 'string';
+      return looksRight ? (event as Record<string, unknown> & { type: string; n?: number }) : undefined;
+    } catch {
+      return undefined;
     }
   }
 }
@@ -434,9 +470,16 @@ export class StepLauncher implements StepHost {
   /** The programs still worth trying, best first; one that failed to start is dropped for good. */
   private readonly programs: Array<'python3' | 'node'>;
 
-  /** `python`: the interpreter for the python launcher; by default the first python3 on PATH. */
-  constructor(program: StepLauncherProgram = 'auto', private readonly python: string | undefined = findPython()) {
+  private readonly python: string | undefined;
+  private readonly logger: LauncherLogger | undefined;
+  /** Deaths of the running program after it was ready; past MAX_DEATHS the next program takes over. */
+  private deaths = 0;
+
+  constructor(options: StepLauncherOptions = {}) {
+    const program = options.program ?? 'auto';
     this.programs = program === 'auto' ? ['python3', 'node'] : [program];
+    this.python = 'python' in options ? options.python : findPython();
+    this.logger = options.logger;
   }
 
   /** Which program runs the launcher now: undefined until it is ready, or when the worker does the work itself. */
@@ -525,9 +568,15 @@ export class StepLauncher implements StepHost {
 
   private async startFirstAvailable(): Promise<LauncherConnection | undefined> {
     while (this.programs.length > 0) {
-      const launcher = await this.startProgram(this.programs[0]);
-      if (launcher) return launcher;
+      const program = this.programs[0];
+      const launcher = await this.startProgram(program);
+      if (launcher) {
+        this.logger?.info({ launcher: program, pid: launcher.child.pid }, 'step launcher started');
+        return launcher;
+      }
       this.programs.shift();
+      this.deaths = 0;
+      this.logger?.warn({ launcher: program, next: this.programs[0] ?? 'the worker itself' }, 'step launcher could not start');
     }
     return undefined;
   }
@@ -564,10 +613,11 @@ export class StepLauncher implements StepHost {
         clearTimeout(patience);
         if (!isReady) resolve(undefined);
       });
-      child.once('exit', () => {
+      // Python: 'close', once its stdout is read to the end, so no event it wrote is lost.
+      child.once(program === 'python3' ? 'close' : 'exit', (code: number | null, signal: NodeJS.Signals | null) => {
         clearTimeout(patience);
         if (!isReady) resolve(undefined);
-        else this.onLauncherExit(child.connection);
+        else this.onLauncherExit(child.connection, program, code, signal);
       });
     });
   }
@@ -622,8 +672,16 @@ export class StepLauncher implements StepHost {
    * The launcher died (killed, out of memory): its steps can no longer be followed, so their
    * groups are killed and they end as killed by SIGKILL. The next request starts a new launcher.
    */
-  private onLauncherExit(launcher: LauncherConnection): void {
+  private onLauncherExit(launcher: LauncherConnection, program: 'python3' | 'node', code: number | null, signal: NodeJS.Signals | null): void {
     this.launcher = undefined;
+    if (!this.isClosing) {
+      this.logger?.warn({ launcher: program, code, signal, steps: this.steps.size }, 'step launcher died; the steps it ran are killed');
+      this.deaths += 1;
+      if (this.deaths >= MAX_DEATHS && this.programs.length > 1) {
+        this.programs.shift();
+        this.deaths = 0;
+      }
+    }
     for (const [id, step] of this.steps) {
       if (step.pid === undefined) {
         step.started.resolve({ error: new Error('the step launcher exited before the step started') });
