@@ -210,7 +210,7 @@ describe('StepLauncher (python3) only', () => {
       writeFileSync(join(victim, 'keep.txt'), 'keep');
       const result = await runShellStep({
         workspace, stepName: 'swap', shell: 'bash', isLastStep: true, onLine: () => undefined,
-        run: `mv "$SWITCHBOARD_PARAMS" /dev/null 2>/dev/null; cd /; mv "${workspace.dir}" "${workspace.dir}.moved"; ln -s "${victim}" "${workspace.dir}"`,
+        run: `cd /; mv "${workspace.dir}" "${workspace.dir}.moved"; ln -s "${victim}" "${workspace.dir}"`,
       });
       expect(result.outcome).toBe('succeeded');
       await launcher.removeTree({ dir: workspace.dir, subdirs: [], files: [] });
