@@ -119,6 +119,29 @@ describe('supervision: cancel, timeout, lost workers', () => {
     }
   });
 
+  it('ends other lost runs, and expires approvals, even while one lost run cannot be ended', async () => {
+    const procedure = await createProcedure(admin, projectId, { name: 'poisoned', worker_group: uniqueName('nobody'), steps: [{ name: 'a', run: 'true' }] });
+    const db = new Client({ connectionString: inject('databaseUrl') });
+    await db.connect();
+    const [poison, healthy, expiring] = [randomUUID(), randomUUID(), randomUUID()];
+    try {
+      for (const id of [poison, healthy]) {
+        await insertQueuedExecution(db, procedure.id, id);
+        await db.query(`UPDATE executions SET status = 'running', started_at = now(), attempt = 1, worker_id = 'gone-worker' WHERE id = $1`, [id]);
+      }
+      await insertQueuedExecution(db, procedure.id, expiring);
+      await db.query(`UPDATE executions SET status = 'pending_approval', approvals_required = 1, approval_expires_at = now() - interval '1 second' WHERE id = $1`, [expiring]);
+      // Steps that are not an array: rewriting them to end the run fails, every time.
+      await db.query(`UPDATE executions SET steps = '{}' WHERE id = $1`, [poison]);
+      expect((await waitForStatus(admin, healthy, 'terminal', 30_000)).status).toBe('worker_lost');
+      expect((await waitForStatus(admin, expiring, 'terminal', 30_000)).status).toBe('rejected');
+      expect((await admin.get(`/api/v1/executions/${poison}`)).body.status).toBe('running');
+    } finally {
+      await db.query(`UPDATE executions SET status = 'failed', finished_at = now(), steps = '[]' WHERE id = $1`, [poison]);
+      await db.end();
+    }
+  });
+
   it('retries the run of a lost worker on another worker when the procedure allows', async () => {
     const group = uniqueName('retry');
     const first = spawnWorker({ SWITCHBOARD_WORKER_GROUPS: group });

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { NotificationEmitter } from '@switchboard/notifications';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { APP_CONFIG, type AppConfig, LOGGER, type Logger, SYSTEM_ACTOR, TransactionRunner, rowsOf } from '@switchboard/core';
 import { AuditWriter } from '@switchboard/audit';
 import { ExecutionQueue } from './execution-queue';
@@ -36,6 +36,59 @@ export class ExecutionReconciler {
     @Optional() private readonly notifications?: NotificationEmitter,
   ) {}
 
+  /**
+   * One row's (or one step's) work in a savepoint: if it fails, only it is undone and the rest of
+   * the pass still commits. One run that cannot be ended (a bug, a constraint) must not stop every
+   * lost run from ending and every approval from expiring, on every worker, for good.
+   */
+  private async contained(manager: EntityManager, details: object, message: string, work: () => Promise<void>): Promise<boolean> {
+    await manager.query('SAVEPOINT reconcile_item');
+    try {
+      await work();
+      await manager.query('RELEASE SAVEPOINT reconcile_item');
+      return true;
+    } catch (error) {
+      await manager.query('ROLLBACK TO SAVEPOINT reconcile_item');
+      this.logger.error({ ...details, err: error }, message);
+      return false;
+    }
+  }
+
+  /** Back to queued for another attempt, or worker_lost with its unfinished steps canceled; with its audit event. */
+  private async endLost(manager: EntityManager, row: LostRow, retry: boolean): Promise<void> {
+    const reason = `worker ${row.worker_id ?? 'unknown'} stopped sending heartbeats`;
+    if (retry) {
+      await manager.query(`UPDATE executions SET status = 'queued', status_reason = $2, worker_id = NULL WHERE id = $1 AND status = 'running'`, [row.id, `${reason}; retrying`]);
+    } else {
+      await manager.query(
+        `UPDATE executions SET status = 'worker_lost', status_reason = $2, finished_at = now(),
+                steps = (SELECT coalesce(jsonb_agg(CASE WHEN s->>'status' IN ('running', 'pending') THEN jsonb_set(s, '{status}', '"canceled"') ELSE s END), '[]')
+                           FROM jsonb_array_elements(steps) s)
+          WHERE id = $1 AND status = 'running'`,
+        [row.id, reason],
+      );
+    }
+    await this.audit.record(manager, SYSTEM_ACTOR, {
+      action: retry ? 'execution.retried' : auditActionFor('worker_lost'), outcome: retry ? 'succeeded' : 'failed',
+      resourceType: 'execution', resourceId: row.id, projectId: row.project_id, reason, details: { workerId: row.worker_id, attempt: row.attempt },
+    });
+  }
+
+  /** Rejects the runs whose approval request expired, each with its audit event; how many. */
+  private async expireApprovals(manager: EntityManager): Promise<number> {
+    const expired = rowsOf<{ id: string; project_id: string }>(await manager.query(
+      `UPDATE executions SET status = 'rejected', status_reason = 'the approval request expired', finished_at = now()
+        WHERE status = 'pending_approval' AND approval_expires_at <= now() RETURNING id, project_id`,
+    ));
+    for (const row of expired) {
+      await this.audit.record(manager, SYSTEM_ACTOR, {
+        action: 'execution.approval.expired', outcome: 'failed', resourceType: 'execution', resourceId: row.id, projectId: row.project_id,
+        reason: 'the approval request expired',
+      });
+    }
+    return expired.length;
+  }
+
   async reconcile(): Promise<{ lost: number; retried: number; requeued: number; expired: number }> {
     const result = { lost: 0, retried: 0, requeued: 0, expired: 0 };
     const toEnqueue: Array<{ id: string; group: string; attempt: number }> = [];
@@ -56,38 +109,19 @@ export class ExecutionReconciler {
       );
       for (const row of lost) {
         const retry = row.attempt <= row.retries;
-        const reason = `worker ${row.worker_id ?? 'unknown'} stopped sending heartbeats`;
+        const handled = await this.contained(manager, { executionId: row.id }, 'could not end a run of a lost worker; the next pass tries again', () => this.endLost(manager, row, retry));
+        if (!handled) continue;
         if (retry) {
-          await manager.query(`UPDATE executions SET status = 'queued', status_reason = $2, worker_id = NULL WHERE id = $1 AND status = 'running'`, [row.id, `${reason}; retrying`]);
           toEnqueue.push({ id: row.id, group: row.worker_group, attempt: row.attempt });
           result.retried += 1;
         } else {
-          await manager.query(
-            `UPDATE executions SET status = 'worker_lost', status_reason = $2, finished_at = now(),
-                    steps = (SELECT coalesce(jsonb_agg(CASE WHEN s->>'status' IN ('running', 'pending') THEN jsonb_set(s, '{status}', '"canceled"') ELSE s END), '[]')
-                               FROM jsonb_array_elements(steps) s)
-              WHERE id = $1 AND status = 'running'`,
-            [row.id, reason],
-          );
           result.lost += 1;
           lostIds.push(row.id);
         }
-        await this.audit.record(manager, SYSTEM_ACTOR, {
-          action: retry ? 'execution.retried' : auditActionFor('worker_lost'), outcome: retry ? 'succeeded' : 'failed',
-          resourceType: 'execution', resourceId: row.id, projectId: row.project_id, reason, details: { workerId: row.worker_id, attempt: row.attempt },
-        });
       }
-      const expired = rowsOf<{ id: string; project_id: string }>(await manager.query(
-        `UPDATE executions SET status = 'rejected', status_reason = 'the approval request expired', finished_at = now()
-          WHERE status = 'pending_approval' AND approval_expires_at <= now() RETURNING id, project_id`,
-      ));
-      for (const row of expired) {
-        await this.audit.record(manager, SYSTEM_ACTOR, {
-          action: 'execution.approval.expired', outcome: 'failed', resourceType: 'execution', resourceId: row.id, projectId: row.project_id,
-          reason: 'the approval request expired',
-        });
-      }
-      result.expired = expired.length;
+      await this.contained(manager, {}, 'could not expire approval requests; the next pass tries again', async () => {
+        result.expired = await this.expireApprovals(manager);
+      });
       return true;
     });
     if (!ran) return result;
