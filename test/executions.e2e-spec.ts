@@ -165,7 +165,8 @@ describe('executions: run steps in any language and pass outputs', () => {
   it('retries a failed run with backoff and succeeds on a later attempt', async () => {
     const procedure = await createProcedure(admin, projectId, {
       name: 'retrying', retries: 2, retry_delay: '1s',
-      steps: [{ name: 'sometimes', run: 'f=/tmp/sb-retry-$SWITCHBOARD_EXECUTION_ID; if [ -e $f ]; then echo second time; else touch $f; exit 1; fi' }],
+      // The marker outlives the first attempt's workspace; the second attempt removes it.
+      steps: [{ name: 'sometimes', run: 'f=/tmp/sb-retry-$SWITCHBOARD_EXECUTION_ID; if [ -e $f ]; then rm -f $f; echo second time; else touch $f; exit 1; fi' }],
     });
     const id = (await runProcedure(admin, procedure.id)).id;
     const done = await waitForStatus(admin, id, 'terminal');
