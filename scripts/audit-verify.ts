@@ -25,7 +25,6 @@ interface Result {
 
 type ExportedEvent = Omit<ChainedEvent, 'prevHash'> & { chainSeq: string | null; prevHash: string | null; hash: string | null };
 
-/** What a link needs of a neighbour that has not been matched yet. */
 /**
  * With --filtered, a link still waiting for a neighbour this many positions behind the furthest
  * one seen is let go: neighbours in the chain are written close together (by seq), so it will not
@@ -33,6 +32,7 @@ type ExportedEvent = Omit<ChainedEvent, 'prevHash'> & { chainSeq: string | null;
  */
 const FILTERED_WINDOW = 100_000n;
 
+/** What a link needs of a neighbour that has not been matched yet. */
 interface Link {
   id: string;
   seq: string;

@@ -109,5 +109,4 @@ export class NotificationSubscriptions implements OnModuleInit, OnModuleDestroy 
     if (version) this.notifyByVersion.set(versionId, notify);
     return notify;
   }
-
 }
