@@ -311,13 +311,13 @@ interface LauncherConnection {
 }
 
 /** The node launcher: Node's IPC channel with the v8 serializer (output chunks stay binary). */
-function startNodeLauncher(onEvent: (event: LauncherEvent) => void): ChildProcess & { connection: LauncherConnection } {
+function startNodeLauncher(onEvent: (event: LauncherEvent) => void): LauncherConnection {
   const child = spawn(process.execPath, ['-e', `(${launcherProgram.toString()})()`], {
     // Nothing of the worker's environment (database and queue credentials) is needed there.
     cwd: '/', env: {}, stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'advanced',
   });
   child.on('message', onEvent);
-  const connection: LauncherConnection = {
+  return {
     child,
     get isOpen() {
       return child.connected;
@@ -334,14 +334,13 @@ function startNodeLauncher(onEvent: (event: LauncherEvent) => void): ChildProces
     },
     close: () => child.disconnect(),
   };
-  return Object.assign(child, { connection });
 }
 
 /**
  * The python launcher (PYTHON_LAUNCHER_PROGRAM): requests as JSON lines on its stdin, events as
  * JSON lines on its stdout, an `output` line followed by its `n` raw bytes.
  */
-function startPythonLauncher(python: string, onEvent: (event: LauncherEvent) => void): ChildProcess & { connection: LauncherConnection } {
+function startPythonLauncher(python: string, onEvent: (event: LauncherEvent) => void): LauncherConnection {
   // -I: no PYTHON* variables, user site or script directory; -S: no site module (faster start).
   const child = spawn(python, ['-I', '-S', '-c', PYTHON_LAUNCHER_PROGRAM], { cwd: '/', env: {}, stdio: ['pipe', 'pipe', 'inherit'] });
   const stdin = child.stdin as Writable & { ref?: () => void; unref?: () => void };
@@ -353,7 +352,7 @@ function startPythonLauncher(python: string, onEvent: (event: LauncherEvent) => 
     child.kill('SIGKILL');
   });
   stdout.on('data', (chunk: Buffer) => frames.push(chunk));
-  const connection: LauncherConnection = {
+  return {
     child,
     get isOpen() {
       return stdin.writable && !stdin.destroyed;
@@ -367,7 +366,6 @@ function startPythonLauncher(python: string, onEvent: (event: LauncherEvent) => 
     },
     close: () => stdin.end(),
   };
-  return Object.assign(child, { connection });
 }
 
 /** Cuts the python launcher's stdout into events: a JSON line each, an `output` line followed by its bytes. */
@@ -587,26 +585,27 @@ export class StepLauncher implements StepHost {
       let isReady = false;
       const onEvent = (event: LauncherEvent): void => {
         if (event.type !== 'ready') {
-          this.onEvent(child.connection, event);
+          this.onEvent(launcher, event);
         } else {
           isReady = true;
           clearTimeout(patience);
-          this.keepAlive(child.connection);
-          resolve(child.connection);
+          this.keepAlive(launcher);
+          resolve(launcher);
         }
       };
-      let child: ChildProcess & { connection: LauncherConnection };
+      let launcher: LauncherConnection;
       try {
         if (program === 'python3' && !this.python) {
           resolve(undefined);
           return;
         }
-        child = program === 'python3' && this.python ? startPythonLauncher(this.python, onEvent) : startNodeLauncher(onEvent);
+        launcher = program === 'python3' && this.python ? startPythonLauncher(this.python, onEvent) : startNodeLauncher(onEvent);
       } catch {
         resolve(undefined);
         return;
       }
       // One that hangs before it is ready (a broken interpreter) is given up: the next is tried.
+      const { child } = launcher;
       const patience = setTimeout(() => child.kill('SIGKILL'), READY_TIMEOUT_MS);
       // A program that cannot be started (not found) reports an 'error' and may never 'exit'.
       child.on('error', () => {
@@ -617,7 +616,7 @@ export class StepLauncher implements StepHost {
       child.once(program === 'python3' ? 'close' : 'exit', (code: number | null, signal: NodeJS.Signals | null) => {
         clearTimeout(patience);
         if (!isReady) resolve(undefined);
-        else this.onLauncherExit(child.connection, program, code, signal);
+        else this.onLauncherExit(launcher, program, code, signal);
       });
     });
   }
