@@ -5,7 +5,8 @@ import { dirname, join } from 'node:path';
 import type TestAgent from 'supertest/lib/agent';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ExecutionEngine } from '@switchboard/executions';
+import { DataSource } from 'typeorm';
+import { ExecutionEngine, type ExecutionEntity, ExecutionService } from '@switchboard/executions';
 import { loginAgent, startTestApi, type TestApi, uniqueName } from './support/test-api';
 import { startTestWorker, type TestWorker, waitFor } from './support/test-worker';
 import { allLogLines, createProcedure, createProject, runProcedure, waitForStatus } from './factories/procedures';
@@ -118,6 +119,53 @@ describe('executions: run steps in any language and pass outputs', () => {
     expect((await allLogLines(admin, second.id)).map((l) => l.text)).toContain('two 2');
     expect((await admin.delete(`/api/v1/procedures/${procedure.id}`)).status).toBe(204);
     expect((await admin.post(`/api/v1/procedures/${procedure.id}/executions`).send({ params: { level: 2 } })).status).toBe(404);
+  });
+
+  it('writes triggers that arrive together in shared statements, each run with its own audit event, and all of them run', async () => {
+    const procedure = await createProcedure(admin, projectId, {
+      name: 'crowd', parameters: { n: { type: 'integer', required: true } }, steps: [{ name: 'say', run: 'echo "run $PARAM_N"' }],
+    });
+    const started = await Promise.all(Array.from({ length: 24 }, (_, n) => runProcedure(admin, procedure.id, { n })));
+    const ids = started.map((s) => s.id);
+    const db = api.app.get(DataSource);
+    const events = (await db.query(
+      `SELECT resource_id, xid::text, action, actor_name, details FROM audit_events WHERE resource_type = 'execution' AND resource_id = ANY($1) AND action = 'execution.queued'`,
+      [ids],
+    )) as Array<{ resource_id: string; xid: string; details: { params: { n: number }; procedureId: string; version: number } }>;
+    expect(events.map((e) => e.resource_id).sort()).toEqual([...ids].sort());
+    for (const [n, id] of ids.entries()) {
+      expect(events.find((e) => e.resource_id === id)?.details).toMatchObject({ params: { n }, procedureId: procedure.id, version: 1 });
+    }
+    // Runs of one transaction share its xid: fewer transactions than runs means triggers were grouped.
+    expect(new Set(events.map((e) => e.xid)).size).toBeLessThan(ids.length);
+    for (const [n, id] of ids.entries()) {
+      expect((await waitForStatus(admin, id, 'terminal')).status).toBe('succeeded');
+      expect((await allLogLines(admin, id)).map((l) => l.text)).toContain(`run ${n}`);
+    }
+  });
+
+  it('inserts from a batch only the runs whose procedure is still runnable, and audits only those', async () => {
+    const live = await createProcedure(admin, projectId, { name: 'batch-live', steps: [{ name: 'say', run: 'true' }] });
+    const archived = await createProcedure(admin, projectId, { name: 'batch-archived', steps: [{ name: 'say', run: 'true' }] });
+    const service = api.app.get(ExecutionService);
+    const db = api.app.get(DataSource);
+    const actor = { type: 'user' as const, id: null, name: 'batch test' };
+    const target = async (procedureId: string) => (service as unknown as { readRunTarget(id: string): Promise<unknown> }).readRunTarget(procedureId);
+    const runs: Array<{ actor: typeof actor; target: unknown; execution: ExecutionEntity; mustBeActive: boolean }> = [];
+    for (const procedureId of [live.id, archived.id, live.id]) {
+      const t = await target(procedureId);
+      const execution = (service as unknown as { newExecution(...args: unknown[]): ExecutionEntity })
+        .newExecution(actor, { can: () => true }, t, {}, 'api', {});
+      runs.push({ actor, target: t, execution, mustBeActive: true });
+    }
+    expect((await admin.delete(`/api/v1/procedures/${archived.id}`)).status).toBe(204);
+    const inserted = await (service as unknown as { insertMany(r: typeof runs): Promise<boolean[]> }).insertMany(runs);
+    expect(inserted).toEqual([true, false, true]);
+    const ids = runs.map((r) => r.execution.id);
+    const stored = (await db.query(`SELECT id FROM executions WHERE id = ANY($1)`, [ids])) as Array<{ id: string }>;
+    expect(stored.map((r) => r.id).sort()).toEqual([ids[0], ids[2]].sort());
+    const audited = (await db.query(`SELECT resource_id FROM audit_events WHERE resource_id = ANY($1)`, [ids])) as Array<{ resource_id: string }>;
+    expect(audited.map((r) => r.resource_id).sort()).toEqual([ids[0], ids[2]].sort());
   });
 
   it('answers 422 with one error per bad parameter and queues nothing', async () => {

@@ -52,27 +52,65 @@ export class AuditWriter {
    * instead of four (BEGIN, change, event, COMMIT).
    */
   statement(actor: Actor, record: AuditRecord, options: AuditStatementOptions): { sql: string; params: unknown[]; id: string } {
-    const id = uuidV7();
-    // Round-trip through JSON so what the sealer hashes is exactly what jsonb stores and returns.
-    const details = JSON.stringify(redactSecrets(record.details ?? {}), (_key, value: unknown) => (typeof value === 'string' ? sanitize(value) : value));
-    const columns: Array<[string, unknown]> = [
-      ['id', id], ['actor_type', actor.type], ['actor_id', actor.id], ['actor_name', sanitize(actor.name) ?? 'unknown'], ['ip', actor.ip ?? null],
-      ['user_agent', sanitize(actor.userAgent?.slice(0, 512)) ?? null], ['token_id', actor.tokenId ?? null], ['request_id', actor.requestId ?? null],
-      ['action', record.action], ['resource_type', record.resourceType ?? null], ['resource_id', record.resourceId ?? null],
-      ['project_id', record.projectId ?? null], ['outcome', record.outcome], ['reason', sanitize(record.reason?.slice(0, 2000)) ?? null], ['details', details],
-    ];
+    const { id, columns, details } = eventColumns(actor, record);
     const params: unknown[] = [];
-    const values = columns.map(([column, value]) => {
+    const values = [...columns, ['details', details] as const].map(([column, value]) => {
       if (column === 'project_id' && options.sql?.projectId) return options.sql.projectId;
       params.push(value);
       const placeholder = `$${options.firstParam + params.length - 1}`;
       return column === 'details' && options.sql?.details ? `(${placeholder}::jsonb || ${options.sql.details})` : placeholder;
     });
-    const list = [values[0], `date_trunc('milliseconds', clock_timestamp())`, ...values.slice(1)].join(', ');
-    const sql = `INSERT INTO audit_events (id, occurred_at, ${columns.slice(1).map(([column]) => column).join(', ')})
+    const list = [values[0], OCCURRED_AT, ...values.slice(1)].join(', ');
+    const sql = `INSERT INTO audit_events (${INSERTED_COLUMNS})
        ${options.from ? `SELECT ${list} FROM ${options.from}` : `VALUES (${list})`}`;
     return { sql, params, id };
   }
+
+  /**
+   * Many events as one INSERT with a single parameter (a JSON array of the events), for a batch of
+   * changes written by one statement (StatementBatcher): the text is the same for any number of
+   * events, so it stays one prepared statement. With `onlyFor`, an event is written only when its
+   * resource id is among the ids a CTE of the same statement returned (the changes that happened).
+   */
+  batchStatement(events: Array<{ actor: Actor; record: AuditRecord }>, options: { param: number; onlyFor?: { from: string; idColumn: string } }): { sql: string; params: unknown[]; ids: string[] } {
+    const ids: string[] = [];
+    const rows = events.map(({ actor, record }) => {
+      const { id, columns, details } = eventColumns(actor, record);
+      ids.push(id);
+      // details is already JSON text (redacted, sanitized): spliced in as it is, not parsed and written again.
+      const row = JSON.stringify(Object.fromEntries(columns));
+      return `${row.slice(0, -1)},"details":${details}}`;
+    });
+    const gate = options.onlyFor ? ` WHERE a.resource_id IN (SELECT ${options.onlyFor.idColumn}::text FROM ${options.onlyFor.from})` : '';
+    const sql = `INSERT INTO audit_events (${INSERTED_COLUMNS})
+       SELECT a.id, ${OCCURRED_AT}, ${EVENT_COLUMNS.slice(1).map(([column]) => `a.${column}`).join(', ')}
+         FROM jsonb_to_recordset($${options.param}::jsonb) AS a(${EVENT_COLUMNS.map(([column, type]) => `${column} ${type}`).join(', ')})${gate}`;
+    return { sql, params: [`[${rows.join(',')}]`], ids };
+  }
+}
+
+/** The columns an event is written with, in order, and their types (for jsonb_to_recordset). */
+const EVENT_COLUMNS = [
+  ['id', 'uuid'], ['actor_type', 'text'], ['actor_id', 'uuid'], ['actor_name', 'text'], ['ip', 'text'], ['user_agent', 'text'], ['token_id', 'uuid'],
+  ['request_id', 'text'], ['action', 'text'], ['resource_type', 'text'], ['resource_id', 'text'], ['project_id', 'uuid'], ['outcome', 'text'],
+  ['reason', 'text'], ['details', 'jsonb'],
+] as const;
+/** seq and xid come from column defaults; the time from the database's clock. */
+const OCCURRED_AT = `date_trunc('milliseconds', clock_timestamp())`;
+const INSERTED_COLUMNS = ['id', 'occurred_at', ...EVENT_COLUMNS.slice(1).map(([column]) => column)].join(', ');
+
+/** An event's values (details apart, as JSON text), redacted and sanitized, with a new id. */
+function eventColumns(actor: Actor, record: AuditRecord): { id: string; columns: Array<readonly [string, unknown]>; details: string } {
+  const id = uuidV7();
+  // Round-trip through JSON so what the sealer hashes is exactly what jsonb stores and returns.
+  const details = JSON.stringify(redactSecrets(record.details ?? {}), (_key, value: unknown) => (typeof value === 'string' ? sanitize(value) : value));
+  const columns: Array<readonly [string, unknown]> = [
+    ['id', id], ['actor_type', actor.type], ['actor_id', actor.id], ['actor_name', sanitize(actor.name) ?? 'unknown'], ['ip', actor.ip ?? null],
+    ['user_agent', sanitize(actor.userAgent?.slice(0, 512)) ?? null], ['token_id', actor.tokenId ?? null], ['request_id', actor.requestId ?? null],
+    ['action', record.action], ['resource_type', record.resourceType ?? null], ['resource_id', record.resourceId ?? null],
+    ['project_id', record.projectId ?? null], ['outcome', record.outcome], ['reason', sanitize(record.reason?.slice(0, 2000)) ?? null],
+  ];
+  return { id, columns, details };
 }
 
 /**

@@ -15,3 +15,4 @@ export * from './prepared-query';
 export * from './confirmed-subscription';
 export * from './invalidated-cache';
 export * from './invalidation-channel';
+export * from './statement-batcher';

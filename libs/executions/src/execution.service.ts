@@ -6,9 +6,9 @@ import type { Redis } from 'ioredis';
 import { DataSource, type EntityManager } from 'typeorm';
 import {
   type Actor, APP_CONFIG, type AppConfig, CANCEL_CHANNEL, ConflictError, ForbiddenError, LOGGER, type Logger, NotFoundError, NotVisibleError, REDIS, SecretBox, TransactionRunner,
-  UnprocessableError, queryPrepared, rowsOf,
+  StatementBatcher, UnprocessableError, queryPrepared, rowsOf,
 } from '@switchboard/core';
-import { AuditWriter } from '@switchboard/audit';
+import { type AuditRecord, AuditWriter } from '@switchboard/audit';
 import { accessFilter, type CallerAbility } from '@switchboard/access';
 import {
   compileCondition, ConditionEvaluationError, type ProcedureDefinition, ProcedureService, ProcedureVersionEntity, redactParameters,
@@ -20,6 +20,23 @@ import { auditActionFor, type ExecutionStatus, isTerminal, sourcesOf } from './e
 import { ExecutionQueue } from './execution-queue';
 import type { LogLine } from './execution-events';
 import { type RunTarget, RunTargetCache } from './run-target-cache';
+
+/** A run to insert (ExecutionService.record), as the trigger batcher carries it. */
+interface RunInsert {
+  actor: Actor;
+  target: RunTarget;
+  execution: ExecutionEntity;
+  mustBeActive: boolean;
+}
+
+/** The executions columns a trigger writes, in order, with their types (for jsonb_to_recordset). */
+const INSERT_COLUMNS = [
+  ['id', 'uuid'], ['procedure_id', 'uuid'], ['project_id', 'uuid'], ['version_id', 'uuid'], ['version', 'int'], ['status', 'text'],
+  ['status_reason', 'text'], ['params', 'jsonb'], ['secret_params', 'text'], ['trigger', 'text'], ['triggered_by', 'uuid'],
+  ['triggered_by_name', 'text'], ['rerun_of', 'uuid'], ['worker_group', 'text'], ['attempt', 'int'], ['queued_at', 'timestamptz'],
+  ['approvals_required', 'int'], ['approval_expires_at', 'timestamptz'], ['steps', 'jsonb'], ['outputs', 'jsonb'], ['log_seq', 'int'],
+  ['log_bytes', 'bigint'],
+] as const;
 
 export interface ExecutionListFilter {
   procedureId?: string;
@@ -38,6 +55,14 @@ const executionAttributes = (e: Pick<ExecutionEntity, 'projectId' | 'procedureId
 @Injectable()
 export class ExecutionService {
   private readonly targets = new RunTargetCache();
+  /**
+   * Triggers that arrive while two inserts are being written go together in the next one: one
+   * statement and one commit for all of them, each with its own audit event (group commit).
+   */
+  private readonly inserts = new StatementBatcher<RunInsert, boolean>({
+    maxInFlight: 2, maxBatch: 64,
+    run: (runs) => (runs.length === 1 ? this.insertOne(runs[0]).then((inserted) => [inserted]) : this.insertMany(runs)),
+  });
 
   constructor(
     private readonly dataSource: DataSource,
@@ -125,23 +150,18 @@ export class ExecutionService {
    * trip), provided the procedure is not archived and (unless a version was given) the version is
    * still the active one. False, with nothing written, when it is not.
    */
-  private async record(actor: Actor, target: RunTarget, execution: ExecutionEntity, mustBeActive: boolean): Promise<boolean> {
+  private record(actor: Actor, target: RunTarget, execution: ExecutionEntity, mustBeActive: boolean): Promise<boolean> {
+    return this.inserts.submit({ actor, target, execution, mustBeActive });
+  }
+
+  private async insertOne({ actor, target, execution, mustBeActive }: RunInsert): Promise<boolean> {
     const params: unknown[] = [
       execution.id, execution.procedureId, execution.projectId, execution.versionId, execution.version, execution.status, execution.statusReason,
       JSON.stringify(execution.params), execution.secretParams, execution.trigger, execution.triggeredBy, execution.triggeredByName, execution.rerunOf,
       execution.workerGroup, execution.attempt, execution.queuedAt, execution.approvalsRequired, execution.approvalExpiresAt,
       JSON.stringify(execution.steps), JSON.stringify(execution.outputs), execution.logSeq, execution.logBytes, mustBeActive,
     ];
-    const audit = this.audit.statement(actor, {
-      action: auditActionFor(execution.status), outcome: 'succeeded', resourceType: 'execution', resourceId: execution.id, projectId: execution.projectId,
-      details: {
-        procedureId: execution.procedureId, procedure: target.name, version: execution.version, params: execution.params, trigger: execution.trigger,
-        rerunOf: execution.rerunOf,
-        ...(execution.status === 'pending_approval'
-          ? { approvalsRequired: execution.approvalsRequired, approvalExpiresAt: execution.approvalExpiresAt?.toISOString() }
-          : {}),
-      },
-    }, { firstParam: params.length + 1, from: 'inserted' });
+    const audit = this.audit.statement(actor, triggerAuditRecord(target, execution), { firstParam: params.length + 1, from: 'inserted' });
     // A named prepared statement: PostgreSQL parses and plans it once per connection, not per run.
     const inserted = await queryPrepared<{ id: string }>(this.dataSource, 'execution_insert',
       `WITH inserted AS (
@@ -156,6 +176,40 @@ export class ExecutionService {
       [...params, ...audit.params],
     );
     return inserted.length > 0;
+  }
+
+  /**
+   * Several runs in one statement: the rows and their audit events as two JSON parameters, so the
+   * text is the same for any batch and stays prepared. Each run is inserted under the same
+   * condition as alone; an event is written only for a run that was.
+   */
+  private async insertMany(runs: RunInsert[]): Promise<boolean[]> {
+    const rows = runs.map(({ execution: e, mustBeActive }) => ({
+      id: e.id, procedure_id: e.procedureId, project_id: e.projectId, version_id: e.versionId, version: e.version, status: e.status,
+      status_reason: e.statusReason, params: e.params, secret_params: e.secretParams, trigger: e.trigger, triggered_by: e.triggeredBy,
+      triggered_by_name: e.triggeredByName, rerun_of: e.rerunOf, worker_group: e.workerGroup, attempt: e.attempt, queued_at: e.queuedAt,
+      approvals_required: e.approvalsRequired, approval_expires_at: e.approvalExpiresAt, steps: e.steps, outputs: e.outputs, log_seq: e.logSeq,
+      log_bytes: e.logBytes, must_be_active: mustBeActive,
+    }));
+    const audit = this.audit.batchStatement(
+      runs.map(({ actor, target, execution }) => ({ actor, record: triggerAuditRecord(target, execution) })),
+      { param: 2, onlyFor: { from: 'inserted', idColumn: 'id' } },
+    );
+    const columns = INSERT_COLUMNS.map(([column]) => column).join(', ');
+    const inserted = await queryPrepared<{ id: string }>(this.dataSource, 'execution_insert_many',
+      `WITH inserted AS (
+         INSERT INTO executions (${columns})
+         SELECT ${INSERT_COLUMNS.map(([column]) => `i.${column}`).join(', ')}
+           FROM jsonb_to_recordset($1::jsonb) AS i(${INSERT_COLUMNS.map(([column, type]) => `${column} ${type}`).join(', ')}, must_be_active boolean)
+           JOIN procedures p ON p.id = i.procedure_id
+          WHERE p.archived_at IS NULL AND (NOT i.must_be_active OR p.active_version_id = i.version_id)
+         RETURNING id
+       ), audited AS (${audit.sql})
+       SELECT id FROM inserted`,
+      [JSON.stringify(rows), ...audit.params],
+    );
+    const ids = new Set(inserted.map((row) => row.id));
+    return runs.map(({ execution }) => ids.has(execution.id));
   }
 
   /**
@@ -337,4 +391,18 @@ function needsApproval(definition: ProcedureDefinition, params: Record<string, u
     if (error instanceof ConditionEvaluationError) return true;
     throw error;
   }
+}
+
+/** The audit event of a new run (queued, or waiting for approval). */
+function triggerAuditRecord(target: RunTarget, execution: ExecutionEntity): AuditRecord {
+  return {
+    action: auditActionFor(execution.status), outcome: 'succeeded', resourceType: 'execution', resourceId: execution.id, projectId: execution.projectId,
+    details: {
+      procedureId: execution.procedureId, procedure: target.name, version: execution.version, params: execution.params, trigger: execution.trigger,
+      rerunOf: execution.rerunOf,
+      ...(execution.status === 'pending_approval'
+        ? { approvalsRequired: execution.approvalsRequired, approvalExpiresAt: execution.approvalExpiresAt?.toISOString() }
+        : {}),
+    },
+  };
 }
