@@ -372,7 +372,9 @@ export class ExecutionEngine implements OnModuleDestroy {
     )).length > 0);
     if (ended) {
       // Live viewers read the lines stored with the end from PostgreSQL when they get `end`; they need not be published too.
-      await log.publish({ type: 'end', status: outcome.status, lastSeq: log.lastSeq });
+      // Not awaited: the job is done once the end is committed, and a worker at concurrency 1 takes its next job a Redis
+      // round trip sooner (publish failures are ignored anyway; ioredis still sends it before the connection quits).
+      void log.publish({ type: 'end', status: outcome.status, lastSeq: log.lastSeq });
       void this.notifications?.emit(executionEvent(outcome.status, execution, execution.procedureName, { reason: outcome.reason }));
     } else if (remaining.lines.length > 0) {
       await log.publish({ type: 'lines', lines: remaining.lines });
