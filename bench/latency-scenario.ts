@@ -36,11 +36,11 @@ export async function measureLatency(
 ): Promise<LatencyResult> {
   const watcher = await running.watchEnds();
   const meter = new CpuMeter({ ...running.cpuComponents(), ...options.sharedComponents, bench: 'self' });
-  meter.start();
   const samples: Array<{ id: string; sentAt: number; acceptedAt: number; endedAt: number; runningAt: number }> = [];
   let failed = 0;
   try {
     for (let i = 0; i < options.warmup + options.runs; i += 1) {
+      if (i === options.warmup) meter.start();
       const sentAt = epochMs();
       const id = await running.trigger(options.batch);
       const acceptedAt = epochMs();

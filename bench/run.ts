@@ -33,7 +33,7 @@ function intFromEnv(name: string, fallback: number): number {
 const settings = {
   runs: Math.max(1, intFromEnv('BENCH_RUNS', 500)),
   latencyRuns: Math.max(1, intFromEnv('BENCH_LATENCY_RUNS', 200)),
-  warmup: intFromEnv('BENCH_WARMUP', 20),
+  warmup: intFromEnv('BENCH_WARMUP', 1000),
   inflight: Math.max(1, intFromEnv('BENCH_INFLIGHT', 8)),
   pollMs: Math.max(1, intFromEnv('BENCH_POLL_MS', 20)),
   concurrencies: (process.env.BENCH_CONCURRENCY ?? '1,4,16').split(',').map((c) => Number(c.trim())).filter((c) => Number.isInteger(c) && c > 0),

@@ -33,8 +33,9 @@ export interface ThroughputResult {
 interface Progress {
   done: number;
   ok: number;
-  waits: Array<{ state: string; wait: string; n: number }>;
 }
+
+type Waits = Array<{ state: string; wait: string; n: number }>;
 
 function peakRssOf(pid: number): number {
   try {
@@ -62,7 +63,7 @@ async function triggerAll(running: RunningPipeline, batch: string, count: number
 
 /**
  * N executions as fast as the pipeline takes them (bounded in-flight triggers), timed from the
- * first trigger until PostgreSQL shows all of them terminal (polled every `pollMs`).
+ * first trigger until PostgreSQL shows all of them terminal (polled every `pollMs` near the end, less often before).
  */
 export async function measureThroughput(
   pipeline: Pipeline, running: RunningPipeline, db: BenchDatabase,
@@ -72,22 +73,27 @@ export async function measureThroughput(
     sharedComponents: Record<string, number>;
   },
 ): Promise<ThroughputResult> {
-  const sql = `/*bench*/ SELECT p.done, p.ok,
-      (SELECT coalesce(json_agg(w), '[]'::json) FROM (
-         SELECT state, coalesce(wait_event_type || ':' || wait_event, 'on CPU') AS wait, count(*)::int AS n
-           FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() AND state <> 'idle'
-          GROUP BY 1, 2) w) AS waits
-    FROM (${pipeline.progressSql}) p`;
-  const poll = async (): Promise<Progress> => (await db.query<Progress>(sql, [options.batch]))[0];
-  const waitForDone = async (target: number, onSample?: (p: Progress) => void): Promise<{ at: number; progress: Progress }> => {
-    const deadline = Date.now() + 300_000;
+  const progressSql = `/*bench*/ SELECT p.done, p.ok FROM (${pipeline.progressSql}) p`;
+  const waitsSql = `/*bench*/ SELECT coalesce(json_agg(w), '[]'::json) AS waits FROM (
+      SELECT state, coalesce(wait_event_type || ':' || wait_event, 'on CPU') AS wait, count(*)::int AS n
+        FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() AND state <> 'idle'
+       GROUP BY 1, 2) w`;
+  const poll = async (): Promise<Progress> => (await db.query<Progress>(progressSql, [options.batch]))[0];
+  // The poll counts every row of the batch, and PostgreSQL's CPU is part of what is measured: it
+  // polls every pollMs only once the end is near (the rate so far says when), and less often before.
+  const waitForDone = async (target: number): Promise<{ at: number; progress: Progress }> => {
+    const startedAt = Date.now();
+    const deadline = startedAt + 300_000;
+    let first: { at: number; done: number } | undefined;
     for (;;) {
       const progress = await poll();
       const at = epochMs();
-      onSample?.(progress);
       if (progress.done >= target) return { at, progress };
       if (Date.now() > deadline) throw new Error(`${pipeline.name}: only ${progress.done} of ${target} executions ended within 300 s`);
-      await new Promise((r) => setTimeout(r, options.pollMs));
+      first ??= { at, done: progress.done };
+      const rate = (progress.done - first.done) / Math.max(1, at - first.at);
+      const remainingMs = rate > 0 ? (target - progress.done) / rate : 0;
+      await new Promise((r) => setTimeout(r, Math.min(500, Math.max(options.pollMs, remainingMs / 4))));
     }
   };
 
@@ -99,20 +105,29 @@ export async function measureThroughput(
   const target = options.warmup + options.runs;
   const waitTotals = new Map<string, { state: string; wait: string; total: number }>();
   let samples = 0;
-  const record = (progress: Progress): void => {
+  // Backend states are sampled at a steady 50 ms, apart from the progress poll, whose pace varies.
+  const sampleWaits = async (): Promise<void> => {
+    const [{ waits }] = await db.query<{ waits: Waits }>(waitsSql);
     samples += 1;
-    for (const w of progress.waits) {
+    for (const w of waits) {
       const key = `${w.state}|${w.wait}`;
       const entry = waitTotals.get(key) ?? { state: w.state, wait: w.wait, total: 0 };
       entry.total += w.n;
       waitTotals.set(key, entry);
     }
   };
+  let sampling: Promise<void> | undefined;
+  const sampler = setInterval(() => {
+    sampling ??= sampleWaits().catch(() => undefined).finally(() => {
+      sampling = undefined;
+    });
+  }, 50);
 
   meter.start();
   const startedAt = epochMs();
   const accepting = triggerAll(running, options.batch, options.runs, options.inflight);
-  const { at: doneAt, progress } = await waitForDone(target, record);
+  const { at: doneAt, progress } = await waitForDone(target).finally(() => clearInterval(sampler));
+  await sampling;
   const acceptedAt = await accepting;
   const cpu = meter.stop();
   const peakRssMb = Object.fromEntries(Object.entries(running.cpuComponents()).map(([name, pid]) => [name, peakRssOf(pid)]));
