@@ -38,13 +38,15 @@ export class ExecutionQueue implements OnModuleDestroy {
   }
 
   async enqueue(executionId: string, workerGroup: string, delayMs = 0, attempt = 0): Promise<void> {
-    await this.queueFor(workerGroup).add('execute', { executionId }, {
-      jobId: ExecutionQueue.jobId(executionId, attempt),
-      delay: delayMs,
-      removeOnComplete: true,
-      removeOnFail: { count: 1000 },
-      attempts: 1,
-    });
+    await this.queueFor(workerGroup).add('execute', { executionId }, jobOptions(executionId, delayMs, attempt));
+  }
+
+  /** New runs of any groups, one Redis round trip per group (BullMQ addBulk). */
+  async enqueueMany(runs: Array<{ executionId: string; workerGroup: string }>): Promise<void> {
+    const byGroup = new Map<string, string[]>();
+    for (const { executionId, workerGroup } of runs) byGroup.set(workerGroup, [...(byGroup.get(workerGroup) ?? []), executionId]);
+    await Promise.all([...byGroup].map(([group, ids]) =>
+      this.queueFor(group).addBulk(ids.map((executionId) => ({ name: 'execute', data: { executionId }, opts: jobOptions(executionId, 0, 0) })))));
   }
 
   /** True when Redis holds a waiting, delayed or active job for the execution. */
@@ -78,4 +80,14 @@ export class ExecutionQueue implements OnModuleDestroy {
     await Promise.allSettled([...this.queues.values()].map((queue) => queue.close()));
     this.connection?.disconnect();
   }
+}
+
+function jobOptions(executionId: string, delayMs: number, attempt: number) {
+  return {
+    jobId: ExecutionQueue.jobId(executionId, attempt),
+    delay: delayMs,
+    removeOnComplete: true,
+    removeOnFail: { count: 1000 },
+    attempts: 1,
+  };
 }

@@ -61,7 +61,11 @@ export class ExecutionService {
    */
   private readonly inserts = new StatementBatcher<RunInsert, boolean>({
     maxInFlight: 2, maxBatch: 64,
-    run: (runs) => (runs.length === 1 ? this.insertOne(runs[0]).then((inserted) => [inserted]) : this.insertMany(runs)),
+    run: async (runs) => {
+      const inserted = runs.length === 1 ? [await this.insertOne(runs[0])] : await this.insertMany(runs);
+      await this.enqueueQuietly(runs.filter((run, i) => inserted[i] && run.execution.status === 'queued').map((run) => run.execution));
+      return inserted;
+    },
   });
 
   constructor(
@@ -96,8 +100,8 @@ export class ExecutionService {
       target ??= await this.readRunTarget(procedureId, options.versionId);
       const execution = this.newExecution(actor, ability, target, rawParams, trigger, options);
       if (await this.record(actor, target, execution, options.versionId === undefined)) {
-        if (execution.status === 'queued') await this.enqueueQuietly(execution);
-        else void this.notifications?.emit(executionEvent('approval_requested', execution, target.name, { status: execution.status }));
+        // A queued run was enqueued with its batch (record).
+        if (execution.status !== 'queued') void this.notifications?.emit(executionEvent('approval_requested', execution, target.name, { status: execution.status }));
         return execution;
       }
       this.targets.forgetActive(procedureId);
@@ -241,12 +245,17 @@ export class ExecutionService {
     return target;
   }
 
-  /** Enqueue failures leave the execution queued in PostgreSQL; the reconciler enqueues it later. */
-  private async enqueueQuietly(execution: ExecutionEntity): Promise<void> {
+  /**
+   * Enqueue failures leave the executions queued in PostgreSQL; the reconciler enqueues them later.
+   * Never throws: a batch whose insert committed must not be written again (StatementBatcher retries a failed batch).
+   */
+  private async enqueueQuietly(executions: ExecutionEntity[]): Promise<void> {
+    if (executions.length === 0) return;
     try {
-      await this.queue.enqueue(execution.id, execution.workerGroup);
+      if (executions.length === 1) await this.queue.enqueue(executions[0].id, executions[0].workerGroup);
+      else await this.queue.enqueueMany(executions.map((e) => ({ executionId: e.id, workerGroup: e.workerGroup })));
     } catch (error) {
-      this.logger.warn({ executionId: execution.id, err: error }, 'could not enqueue execution; the reconciler will');
+      this.logger.warn({ executionIds: executions.map((e) => e.id), err: error }, 'could not enqueue executions; the reconciler will');
     }
   }
 
