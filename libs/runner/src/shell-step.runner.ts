@@ -185,7 +185,7 @@ class StepProcess {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
 
-      await this.reapGroup(group);
+      await this.reapGroup(group, exit.groupGone === true);
       await this.drain(child);
       this.log.end();
       const failure = this.log.callbackFailure;
@@ -215,10 +215,16 @@ class StepProcess {
     group.signal('SIGKILL');
   }
 
-  /** After the step's main process exited: nothing it started may outlive it. */
-  private async reapGroup(group: ProcessGroup): Promise<void> {
+  /**
+   * After the step's main process exited: nothing it started may outlive it. `isKnownGone`: the
+   * host saw the group empty after reaping the main process (the usual case, and then the look
+   * here, a kill() that throws ESRCH, is saved). A group with no process left cannot gain one.
+   */
+  private async reapGroup(group: ProcessGroup, isKnownGone: boolean): Promise<void> {
     if (this.termination !== undefined) {
       await this.termination.escalation;
+    } else if (isKnownGone) {
+      return;
     } else if (await group.hasLiveMembers()) {
       this.log.system('[switchboard] the step left background processes running; killing them');
       group.signal('SIGKILL');

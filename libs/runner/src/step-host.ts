@@ -58,6 +58,11 @@ export interface StepExit {
   outputs?: OutputsFileRead;
   /** The host removes the workspace (`removeAfterExit`) now; the runner need not. */
   removesWorkspace?: boolean;
+  /**
+   * The host found no process of the step's group left once it had reaped the main one, so
+   * nothing of the step can start again: the runner need not look for leftovers itself.
+   */
+  groupGone?: boolean;
 }
 
 /**

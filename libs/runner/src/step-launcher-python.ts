@@ -427,7 +427,7 @@ class Step:
         remove_after = self.request.get('removeAfterExit')
         removes_workspace = is_gone and outputs is not None and remove_after is not None
         event = {'type': 'exited', 'id': self.id, 'code': code, 'signal': signal_name, 'outputClosed': output_closed,
-                 'removesWorkspace': removes_workspace}
+                 'removesWorkspace': removes_workspace, 'groupGone': is_gone}
         if outputs is not None:
             event['outputs'] = outputs
         send(event)

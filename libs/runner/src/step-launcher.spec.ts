@@ -130,6 +130,20 @@ describe.each(['python3', 'node'] as const)('StepLauncher (%s)', (program) => {
     expect(existsSync(workspace.dir)).toBe(false);
   });
 
+  it('says with the exit whether anything of the step\'s process group is left', async () => {
+    const { launcher } = await setUp(program);
+    const exitOf = async (script: string) => {
+      const child = launcher.spawn({ command: '/bin/sh', args: ['-c', script], cwd: tmpdir(), env: { PATH: '/usr/bin:/bin' } }, () => undefined);
+      const started = await child.started;
+      if ('error' in started) throw started.error;
+      return { pid: started.pid, exit: await child.exited };
+    };
+    expect((await exitOf('exit 3')).exit).toMatchObject({ code: 3, groupGone: true });
+    const left = await exitOf('sleep 30 >/dev/null 2>&1 & exit 0');
+    expect(left.exit).toMatchObject({ code: 0, groupGone: false });
+    process.kill(-left.pid, 'SIGKILL');
+  });
+
   it('makes no directory for a planned workspace that runs no shell step', async () => {
     const launcher = new StepLauncher({ program });
     launchers.push(launcher);

@@ -230,7 +230,7 @@ function launcherProgram(): void {
           }
         }
         const removesWorkspace = isGone && outputs !== undefined && request.removeAfterExit !== undefined;
-        send({ type: 'exited', id, code, signal, outputClosed, outputs, removesWorkspace });
+        send({ type: 'exited', id, code, signal, outputClosed, outputs, removesWorkspace, groupGone: isGone });
         if (removesWorkspace) {
           try {
             removeTree(request.removeAfterExit as StepTreeLayout);
@@ -651,7 +651,7 @@ export class StepLauncher implements StepHost {
         step.onOutput(event.stream, Buffer.isBuffer(event.chunk) ? event.chunk : Buffer.from(event.chunk.buffer, event.chunk.byteOffset, event.chunk.byteLength));
         break;
       case 'exited':
-        step.exited.resolve({ code: event.code, signal: event.signal, outputs: event.outputs, removesWorkspace: event.removesWorkspace });
+        step.exited.resolve({ code: event.code, signal: event.signal, outputs: event.outputs, removesWorkspace: event.removesWorkspace, groupGone: event.groupGone === true });
         if (event.outputClosed) this.settle(launcher, event.id, step);
         break;
       case 'output-closed':
