@@ -100,7 +100,7 @@ export class ExecutionService {
       target ??= await this.readRunTarget(procedureId, options.versionId);
       const execution = this.newExecution(actor, ability, target, rawParams, trigger, options);
       if (await this.record(actor, target, execution, options.versionId === undefined)) {
-        // A queued run was enqueued with its batch (record).
+        // A queued run was enqueued with its batch, right after the commit (record).
         if (execution.status !== 'queued') void this.notifications?.emit(executionEvent('approval_requested', execution, target.name, { status: execution.status }));
         return execution;
       }
@@ -152,7 +152,8 @@ export class ExecutionService {
   /**
    * Inserts the execution and its audit event in one autocommit statement (atomic, one round
    * trip), provided the procedure is not archived and (unless a version was given) the version is
-   * still the active one. False, with nothing written, when it is not.
+   * still the active one, and enqueues it once committed. False, with nothing written, when it is
+   * not. Under load the statement is shared with other triggers (the `inserts` batcher).
    */
   private record(actor: Actor, target: RunTarget, execution: ExecutionEntity, mustBeActive: boolean): Promise<boolean> {
     return this.inserts.submit({ actor, target, execution, mustBeActive });
