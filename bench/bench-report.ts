@@ -5,6 +5,8 @@ import type { LatencySummary } from './latency-summary';
 import type { ThroughputResult } from './throughput-scenario';
 
 export interface ThroughputEntry extends ThroughputResult {
+  /** 1, or which of BENCH_ROUNDS turns this was. */
+  round: number;
   perExecution: PerExecutionCounts;
   /** Statements of the whole bracket divided by the executions in it (warm-up included). */
   statements: Array<StatementStat & { callsPerExecution: number }>;
@@ -12,7 +14,7 @@ export interface ThroughputEntry extends ThroughputResult {
 
 export interface BenchResult {
   machine: { cpus: number; cpuModel: string; memoryGb: number; node: string; platform: string; postgres: string; redis: string; loadAverageAtStart: number[] };
-  settings: { runs: number; latencyRuns: number; warmup: number; inflight: number; pollMs: number; concurrencies: number[]; runtime: string; processes: string };
+  settings: { runs: number; latencyRuns: number; warmup: number; inflight: number; pollMs: number; rounds: number; concurrencies: number[]; runtime: string; processes: string };
   wallTimeSeconds: number;
   latency: { switchboard: LatencyResult; bare: LatencyResult; ratio: { p50: number; p99: number; dbP50: number; dbP99: number } };
   throughput: { switchboard: ThroughputEntry[]; bare: ThroughputEntry[]; ratio: Record<string, number> };
@@ -65,15 +67,20 @@ export function formatReport(r: BenchResult): string {
   out.push('');
   out.push('Throughput of trivial executions (one bash step `true`)');
   const T = r.throughput;
+  const rounds = r.settings.rounds > 1;
+  // "c=16", or "c=16 #2" for the second of several rounds.
+  const label = (e: ThroughputEntry): string => `c=${e.concurrency}${rounds ? ` #${e.round}` : ''}`;
   const rows: Array<Array<string | number>> = [];
   for (const entry of T.switchboard) {
-    const bare = T.bare.find((b) => b.concurrency === entry.concurrency);
-    rows.push([`concurrency ${entry.concurrency}`, entry.perSecond, bare?.perSecond ?? '-', T.ratio[String(entry.concurrency)] ?? '-',
+    const bare = T.bare.find((b) => b.concurrency === entry.concurrency && b.round === entry.round);
+    rows.push([`concurrency ${entry.concurrency}${rounds ? ` #${entry.round}` : ''}`, entry.perSecond, bare?.perSecond ?? '-',
+      bare ? ratioOf(entry.perSecond, bare.perSecond) : '-',
       entry.acceptedPerSecond, bare?.acceptedPerSecond ?? '-', entry.perExecution.commits, bare?.perExecution.commits ?? '-',
       entry.perExecution.writeTransactions, bare?.perExecution.writeTransactions ?? '-', Math.round(entry.machineBusy * 100), bare ? Math.round(bare.machineBusy * 100) : '-',
       `${entry.succeeded}/${entry.executions}`]);
   }
   out.push(table(['', 'ours/s', 'bare/s', 'ours/bare', 'accepted/s', 'bare add/s', 'commits/exec', 'bare', 'write tx/exec', 'bare', 'CPU% ours', 'bare', 'ok'], rows));
+  if (rounds) out.push(`median ours/bare over ${r.settings.rounds} rounds: ${Object.entries(T.ratio).map(([c, v]) => `concurrency ${c} ${v}×`).join(', ')}`);
   out.push('');
   out.push('CPU ms per execution by process (throughput runs)');
   const components = [...new Set([...T.switchboard, ...T.bare].flatMap((e) => Object.keys(e.cpuMsPerExecution)))];
@@ -82,26 +89,26 @@ export function formatReport(r: BenchResult): string {
     const values = components.map((c) => entry.cpuMsPerExecution[c] ?? '-');
     const total = Object.values(entry.cpuMsPerExecution).reduce((a, b) => a + b, 0);
     const rss = Object.entries(entry.peakRssMb).map(([k, v]) => `${k} ${v}`).join(', ');
-    return [`${String(name)} c=${entry.concurrency}`, ...values, Math.round(total * 100) / 100, rss];
+    return [`${String(name)} ${label(entry)}`, ...values, Math.round(total * 100) / 100, rss];
   })));
   out.push('(other = machine busy time outside these processes: kernel threads and anything else running on the machine)');
   for (const entry of [...T.switchboard, ...T.bare]) {
     if (entry.foreignCpuShare > 0.1) {
       const name = T.switchboard.includes(entry) ? 'switchboard' : 'bare';
-      out.push(`WARNING: during ${name} c=${entry.concurrency}, ${Math.round(entry.foreignCpuShare * 100)}% of the machine's CPU went to other work; that figure is disturbed.`);
+      out.push(`WARNING: during ${name} ${label(entry)}, ${Math.round(entry.foreignCpuShare * 100)}% of the machine's CPU went to other work; that figure is disturbed.`);
     }
   }
   out.push('');
   out.push('PostgreSQL per execution (idle baseline subtracted)');
   out.push(table(['', 'commits', 'write tx', 'WAL records', 'WAL bytes', 'WAL fsyncs'], [...T.switchboard.map((e) => ['switchboard', e]), ...T.bare.map((e) => ['bare', e])].map(([name, e]) => {
     const p = (e as ThroughputEntry).perExecution;
-    return [`${String(name)} c=${(e as ThroughputEntry).concurrency}`, p.commits, p.writeTransactions, p.walRecords, p.walBytes, p.walFsyncs ?? '-'];
+    return [`${String(name)} ${label(e as ThroughputEntry)}`, p.commits, p.writeTransactions, p.walRecords, p.walBytes, p.walFsyncs ?? '-'];
   })));
   out.push('');
   out.push('Audit chain head (SELECT … FROM audit_chain_head FOR UPDATE): one global row lock, since the sealer taken only by the AuditSealer, once per sealed batch');
   out.push(table(['', 'locks/exec', 'mean wait ms', 'wait ms/exec'], T.switchboard.map((e) => {
     const lock = e.statements.find((st) => /audit_chain_head/.test(st.query) && /FOR UPDATE/i.test(st.query));
-    return [`switchboard c=${e.concurrency}`, lock?.callsPerExecution ?? '-', lock ? Math.round(lock.meanMs * 100) / 100 : '-', lock ? Math.round(lock.meanMs * lock.callsPerExecution * 10) / 10 : '-'];
+    return [`switchboard ${label(e)}`, lock?.callsPerExecution ?? '-', lock ? Math.round(lock.meanMs * 100) / 100 : '-', lock ? Math.round(lock.meanMs * lock.callsPerExecution * 10) / 10 : '-'];
   })));
   out.push('');
   const reference = T.switchboard.find((e) => e.concurrency === 4) ?? T.switchboard[0];

@@ -36,6 +36,7 @@ const settings = {
   warmup: intFromEnv('BENCH_WARMUP', 1000),
   inflight: Math.max(1, intFromEnv('BENCH_INFLIGHT', 8)),
   pollMs: Math.max(1, intFromEnv('BENCH_POLL_MS', 20)),
+  rounds: Math.max(1, intFromEnv('BENCH_ROUNDS', 1)),
   concurrencies: (process.env.BENCH_CONCURRENCY ?? '1,4,16').split(',').map((c) => Number(c.trim())).filter((c) => Number.isInteger(c) && c > 0),
   runtime: process.env.BENCH_RUNTIME === 'swc-node' ? 'swc-node' : 'compiled',
 };
@@ -93,9 +94,11 @@ async function main(): Promise<void> {
     }
 
     const throughput = new Map<string, ThroughputEntry[]>(pipelines.map((p) => [p.name, []]));
+    // With BENCH_ROUNDS > 1 the pipelines take turns, the order swapped every round, so a machine
+    // whose speed drifts within minutes disturbs both alike; the ratio is the median of the rounds'.
     for (const concurrency of settings.concurrencies) {
-      for (const pipeline of pipelines) {
-        log(`${pipeline.name}: ${settings.runs} trivial executions at worker concurrency ${concurrency}`);
+      for (let round = 1; round <= settings.rounds; round += 1) for (const pipeline of round % 2 === 1 ? pipelines : [...pipelines].reverse()) {
+        log(`${pipeline.name}: ${settings.runs} trivial executions at worker concurrency ${concurrency}${settings.rounds > 1 ? `, round ${round} of ${settings.rounds}` : ''}`);
         const bracket = await withCommitCount(db, async () => {
           const running = await pipeline.start(concurrency);
           try {
@@ -107,7 +110,7 @@ async function main(): Promise<void> {
             await running.stop();
           }
         });
-        const entry = toEntry(bracket, (baselines.get(pipeline.name) as Bracketed<number>).counters);
+        const entry = toEntry(bracket, (baselines.get(pipeline.name) as Bracketed<number>).counters, round);
         log(`  ${entry.perSecond} executions/s, ${entry.perExecution.commits} commits/execution, ${entry.succeeded}/${entry.executions} succeeded`);
         (throughput.get(pipeline.name) as ThroughputEntry[]).push(entry);
       }
@@ -149,7 +152,8 @@ async function main(): Promise<void> {
       throughput: {
         switchboard: oursThroughput,
         bare: bareThroughput,
-        ratio: Object.fromEntries(oursThroughput.map((e) => [String(e.concurrency), ratioOf(e.perSecond, bareThroughput.find((b) => b.concurrency === e.concurrency)?.perSecond ?? NaN)])),
+        ratio: Object.fromEntries(settings.concurrencies.map((c) => [String(c), medianOf(oursThroughput.filter((e) => e.concurrency === c).map((e) =>
+          ratioOf(e.perSecond, bareThroughput.find((b) => b.concurrency === c && b.round === e.round)?.perSecond ?? NaN)))])),
       },
       baselines: { switchboard: baselineOf('switchboard'), bare: baselineOf('bare') },
     };
@@ -161,10 +165,17 @@ async function main(): Promise<void> {
   }
 }
 
-function toEntry(bracket: Bracketed<ThroughputResult>, baseline: CounterDelta): ThroughputEntry {
+function medianOf(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : Math.round(((sorted[middle - 1] + sorted[middle]) / 2) * 100) / 100;
+}
+
+function toEntry(bracket: Bracketed<ThroughputResult>, baseline: CounterDelta, round: number): ThroughputEntry {
   const executions = bracket.result.executions + settings.warmup;
   return {
     ...bracket.result,
+    round,
     perExecution: perExecution(bracket.counters, baseline, executions),
     statements: bracket.statements.slice(0, 30).map((s) => ({ ...s, callsPerExecution: Math.round((s.calls / executions) * 100) / 100 })),
   };
