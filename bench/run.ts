@@ -65,7 +65,12 @@ async function main(): Promise<void> {
     const marks = new StepMarks(stack.marksDir);
     const shared = { postgres: stack.postmasterPid(), redis: stack.redis.process.pid as number };
     const pipelines: Pipeline[] = [new SwitchboardPipeline(stack, teardown, marks, runtime), new BarePipeline(stack, teardown, marks, runtime)];
-    const batches: BatchSpec[] = [{ label: 'latency', kind: 'mark' }, ...settings.concurrencies.map((c) => ({ label: `throughput-c${c}`, kind: 'trivial' as const }))];
+    // One batch (procedure, or bare batch label) per throughput run: progress counts the batch's rows.
+    const throughputBatch = (concurrency: number, round: number): string => `throughput-c${concurrency}${round > 1 ? `-r${round}` : ''}`;
+    const batches: BatchSpec[] = [
+      { label: 'latency', kind: 'mark' },
+      ...settings.concurrencies.flatMap((c) => Array.from({ length: settings.rounds }, (_, i) => ({ label: throughputBatch(c, i + 1), kind: 'trivial' as const }))),
+    ];
 
     const latency = new Map<string, Awaited<ReturnType<typeof measureLatency>>>();
     for (const pipeline of pipelines) {
@@ -103,7 +108,7 @@ async function main(): Promise<void> {
           const running = await pipeline.start(concurrency);
           try {
             return await measureThroughput(pipeline, running, db, {
-              batch: pipeline.batch(`throughput-c${concurrency}`), warmup: settings.warmup, runs: settings.runs,
+              batch: pipeline.batch(throughputBatch(concurrency, round)), warmup: settings.warmup, runs: settings.runs,
               inflight: settings.inflight, pollMs: settings.pollMs, sharedComponents: shared,
             });
           } finally {
