@@ -102,7 +102,8 @@ async function main(): Promise<void> {
     // With BENCH_ROUNDS > 1 the pipelines take turns, the order swapped every round, so a machine
     // whose speed drifts within minutes disturbs both alike; the ratio is the median of the rounds'.
     for (const concurrency of settings.concurrencies) {
-      for (let round = 1; round <= settings.rounds; round += 1) for (const pipeline of round % 2 === 1 ? pipelines : [...pipelines].reverse()) {
+      const turns = Array.from({ length: settings.rounds }, (_, i) => (i % 2 === 0 ? pipelines : [...pipelines].reverse()).map((pipeline) => ({ pipeline, round: i + 1 })));
+      for (const { pipeline, round } of turns.flat()) {
         log(`${pipeline.name}: ${settings.runs} trivial executions at worker concurrency ${concurrency}${settings.rounds > 1 ? `, round ${round} of ${settings.rounds}` : ''}`);
         const bracket = await withCommitCount(db, async () => {
           const running = await pipeline.start(concurrency);
