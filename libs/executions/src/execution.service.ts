@@ -62,7 +62,7 @@ export class ExecutionService {
   private readonly inserts = new StatementBatcher<RunInsert, boolean>({
     maxInFlight: 2, maxBatch: 64,
     run: async (runs) => {
-      const inserted = await this.insertMany(runs);
+      const inserted = runs.length === 1 ? [await this.insertOne(runs[0])] : await this.insertMany(runs);
       await this.enqueueQuietly(runs.filter((run, i) => inserted[i] && run.execution.status === 'queued').map((run) => run.execution));
       return inserted;
     },
@@ -159,11 +159,34 @@ export class ExecutionService {
     return this.inserts.submit({ actor, target, execution, mustBeActive });
   }
 
+  private async insertOne({ actor, target, execution, mustBeActive }: RunInsert): Promise<boolean> {
+    const params: unknown[] = [
+      execution.id, execution.procedureId, execution.projectId, execution.versionId, execution.version, execution.status, execution.statusReason,
+      JSON.stringify(execution.params), execution.secretParams, execution.trigger, execution.triggeredBy, execution.triggeredByName, execution.rerunOf,
+      execution.workerGroup, execution.attempt, execution.queuedAt, execution.approvalsRequired, execution.approvalExpiresAt,
+      JSON.stringify(execution.steps), JSON.stringify(execution.outputs), execution.logSeq, execution.logBytes, mustBeActive,
+    ];
+    const audit = this.audit.statement(actor, triggerAuditRecord(target, execution), { firstParam: params.length + 1, from: 'inserted' });
+    // A named prepared statement: PostgreSQL parses and plans it once per connection, not per run.
+    const inserted = await queryPrepared<{ id: string }>(this.dataSource, 'execution_insert',
+      `WITH inserted AS (
+         INSERT INTO executions (id, procedure_id, project_id, version_id, version, status, status_reason, params, secret_params, trigger,
+           triggered_by, triggered_by_name, rerun_of, worker_group, attempt, queued_at, approvals_required, approval_expires_at, steps, outputs, log_seq, log_bytes)
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22
+           FROM procedures p
+          WHERE p.id = $2 AND p.archived_at IS NULL AND (NOT $23 OR p.active_version_id = $4)
+         RETURNING id
+       ), audited AS (${audit.sql})
+       SELECT id FROM inserted`,
+      [...params, ...audit.params],
+    );
+    return inserted.length > 0;
+  }
+
   /**
-   * The runs of a batch (often one) in one statement: the rows and their audit events as two JSON
-   * parameters, so the text is the same for any batch and stays a named prepared statement. A run
-   * is inserted only if its procedure is not archived and (unless a version was given) its version
-   * is still the active one; an event is written only for a run that was inserted.
+   * Several runs in one statement: the rows and their audit events as two JSON parameters, so the
+   * text is the same for any batch and stays prepared. Each run is inserted under the same
+   * condition as alone; an event is written only for a run that was.
    */
   private async insertMany(runs: RunInsert[]): Promise<boolean[]> {
     const rows = runs.map(({ execution: e, mustBeActive }) => ({
