@@ -29,7 +29,7 @@ interface RunInsert {
   mustBeActive: boolean;
 }
 
-/** The executions columns a trigger writes, in order, with their types (for jsonb_to_recordset). */
+/** The executions columns a trigger writes, in order ($1… of the single insert), with their types (for jsonb_to_recordset). */
 const INSERT_COLUMNS = [
   ['id', 'uuid'], ['procedure_id', 'uuid'], ['project_id', 'uuid'], ['version_id', 'uuid'], ['version', 'int'], ['status', 'text'],
   ['status_reason', 'text'], ['params', 'jsonb'], ['secret_params', 'text'], ['trigger', 'text'], ['triggered_by', 'uuid'],
@@ -37,6 +37,19 @@ const INSERT_COLUMNS = [
   ['approvals_required', 'int'], ['approval_expires_at', 'timestamptz'], ['steps', 'jsonb'], ['outputs', 'jsonb'], ['log_seq', 'int'],
   ['log_bytes', 'bigint'],
 ] as const;
+
+type InsertColumn = (typeof INSERT_COLUMNS)[number][0];
+
+/** A new run's values by column, as both insert statements write them. */
+function insertRow(e: ExecutionEntity): Record<InsertColumn, unknown> {
+  return {
+    id: e.id, procedure_id: e.procedureId, project_id: e.projectId, version_id: e.versionId, version: e.version, status: e.status,
+    status_reason: e.statusReason, params: e.params, secret_params: e.secretParams, trigger: e.trigger, triggered_by: e.triggeredBy,
+    triggered_by_name: e.triggeredByName, rerun_of: e.rerunOf, worker_group: e.workerGroup, attempt: e.attempt, queued_at: e.queuedAt,
+    approvals_required: e.approvalsRequired, approval_expires_at: e.approvalExpiresAt, steps: e.steps, outputs: e.outputs, log_seq: e.logSeq,
+    log_bytes: e.logBytes,
+  };
+}
 
 export interface ExecutionListFilter {
   procedureId?: string;
@@ -160,21 +173,17 @@ export class ExecutionService {
   }
 
   private async insertOne({ actor, target, execution, mustBeActive }: RunInsert): Promise<boolean> {
-    const params: unknown[] = [
-      execution.id, execution.procedureId, execution.projectId, execution.versionId, execution.version, execution.status, execution.statusReason,
-      JSON.stringify(execution.params), execution.secretParams, execution.trigger, execution.triggeredBy, execution.triggeredByName, execution.rerunOf,
-      execution.workerGroup, execution.attempt, execution.queuedAt, execution.approvalsRequired, execution.approvalExpiresAt,
-      JSON.stringify(execution.steps), JSON.stringify(execution.outputs), execution.logSeq, execution.logBytes, mustBeActive,
-    ];
+    const row = insertRow(execution);
+    // Positional parameters: for one run PostgreSQL spends 0.1 ms less than through jsonb_to_recordset (bench/trigger-cost.ts).
+    const params: unknown[] = [...INSERT_COLUMNS.map(([column, type]) => (type === 'jsonb' ? JSON.stringify(row[column]) : row[column])), mustBeActive];
     const audit = this.audit.statement(actor, triggerAuditRecord(target, execution), { firstParam: params.length + 1, from: 'inserted' });
     // A named prepared statement: PostgreSQL parses and plans it once per connection, not per run.
     const inserted = await queryPrepared<{ id: string }>(this.dataSource, 'execution_insert',
       `WITH inserted AS (
-         INSERT INTO executions (id, procedure_id, project_id, version_id, version, status, status_reason, params, secret_params, trigger,
-           triggered_by, triggered_by_name, rerun_of, worker_group, attempt, queued_at, approvals_required, approval_expires_at, steps, outputs, log_seq, log_bytes)
-         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22
+         INSERT INTO executions (${INSERT_COLUMNS.map(([column]) => column).join(', ')})
+         SELECT ${INSERT_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')}
            FROM procedures p
-          WHERE p.id = $2 AND p.archived_at IS NULL AND (NOT $23 OR p.active_version_id = $4)
+          WHERE p.id = $2 AND p.archived_at IS NULL AND (NOT $${INSERT_COLUMNS.length + 1} OR p.active_version_id = $4)
          RETURNING id
        ), audited AS (${audit.sql})
        SELECT id FROM inserted`,
@@ -189,13 +198,7 @@ export class ExecutionService {
    * condition as alone; an event is written only for a run that was.
    */
   private async insertMany(runs: RunInsert[]): Promise<boolean[]> {
-    const rows = runs.map(({ execution: e, mustBeActive }) => ({
-      id: e.id, procedure_id: e.procedureId, project_id: e.projectId, version_id: e.versionId, version: e.version, status: e.status,
-      status_reason: e.statusReason, params: e.params, secret_params: e.secretParams, trigger: e.trigger, triggered_by: e.triggeredBy,
-      triggered_by_name: e.triggeredByName, rerun_of: e.rerunOf, worker_group: e.workerGroup, attempt: e.attempt, queued_at: e.queuedAt,
-      approvals_required: e.approvalsRequired, approval_expires_at: e.approvalExpiresAt, steps: e.steps, outputs: e.outputs, log_seq: e.logSeq,
-      log_bytes: e.logBytes, must_be_active: mustBeActive,
-    }));
+    const rows = runs.map(({ execution, mustBeActive }) => ({ ...insertRow(execution), must_be_active: mustBeActive }));
     const audit = this.audit.batchStatement(
       runs.map(({ actor, target, execution }) => ({ actor, record: triggerAuditRecord(target, execution) })),
       { param: 2, onlyFor: { from: 'inserted', idColumn: 'id' } },
