@@ -72,11 +72,9 @@ export class AuditWriter {
    * events, so it stays one prepared statement. With `onlyFor`, an event is written only when its
    * resource id is among the ids a CTE of the same statement returned (the changes that happened).
    */
-  batchStatement(events: Array<{ actor: Actor; record: AuditRecord }>, options: { param: number; onlyFor?: { from: string; idColumn: string } }): { sql: string; params: unknown[]; ids: string[] } {
-    const ids: string[] = [];
+  batchStatement(events: Array<{ actor: Actor; record: AuditRecord }>, options: { param: number; onlyFor?: { from: string; idColumn: string } }): { sql: string; params: unknown[] } {
     const rows = events.map(({ actor, record }) => {
-      const { id, columns, details } = eventColumns(actor, record);
-      ids.push(id);
+      const { columns, details } = eventColumns(actor, record);
       // details is already JSON text (redacted, sanitized): spliced in as it is, not parsed and written again.
       const row = JSON.stringify(Object.fromEntries(columns));
       return `${row.slice(0, -1)},"details":${details}}`;
@@ -85,7 +83,7 @@ export class AuditWriter {
     const sql = `INSERT INTO audit_events (${INSERTED_COLUMNS})
        SELECT a.id, ${OCCURRED_AT}, ${EVENT_COLUMNS.slice(1).map(([column]) => `a.${column}`).join(', ')}
          FROM jsonb_to_recordset($${options.param}::jsonb) AS a(${EVENT_COLUMNS.map(([column, type]) => `${column} ${type}`).join(', ')})${gate}`;
-    return { sql, params: [`[${rows.join(',')}]`], ids };
+    return { sql, params: [`[${rows.join(',')}]`] };
   }
 }
 
