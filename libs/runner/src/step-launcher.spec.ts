@@ -37,6 +37,14 @@ function isRunning(pid: number): boolean {
   }
 }
 
+/** A bash step of the workspace runs, and its parent is this process (no launcher in between). */
+async function expectStepStartedByThisProcess(workspace: ExecutionWorkspace): Promise<void> {
+  const lines: StepLine[] = [];
+  const result = await runShellStep({ workspace, stepName: 'here', shell: 'bash', run: 'echo "parent=$PPID"', onLine: (line) => lines.push(line) });
+  expect(result.outcome).toBe('succeeded');
+  expect(lines[0].text).toBe(`parent=${process.pid}`);
+}
+
 describe.each(['python3', 'node'] as const)('StepLauncher (%s)', (program) => {
   it('runs that program', async () => {
     const { launcher } = await setUp(program);
@@ -155,10 +163,7 @@ describe.each(['python3', 'node'] as const)('StepLauncher (%s)', (program) => {
   it('works in the worker itself once closed', async () => {
     const { launcher, workspace } = await setUp(program);
     await launcher.close();
-    const lines: StepLine[] = [];
-    const result = await runShellStep({ workspace, stepName: 'after', shell: 'bash', run: 'echo "parent=$PPID"', onLine: (line) => lines.push(line) });
-    expect(result.outcome).toBe('succeeded');
-    expect(lines[0].text).toBe(`parent=${process.pid}`);
+    await expectStepStartedByThisProcess(workspace);
   });
 });
 
@@ -194,10 +199,7 @@ describe('StepLauncher program choice', () => {
     expect(await launcher.program()).toBeUndefined();
     const workspace = await ExecutionWorkspace.create({ executionId: `local-${randomUUID()}`, params: {}, host: launcher });
     workspaces.push(workspace);
-    const lines: StepLine[] = [];
-    const result = await runShellStep({ workspace, stepName: 'here', shell: 'bash', run: 'echo "parent=$PPID"', onLine: (line) => lines.push(line) });
-    expect(result.outcome).toBe('succeeded');
-    expect(lines[0].text).toBe(`parent=${process.pid}`);
+    await expectStepStartedByThisProcess(workspace);
   });
 });
 
