@@ -173,4 +173,36 @@ describe('supervision: cancel, timeout, lost workers', () => {
     expect(await exited).toBe(0);
     expect((await admin.get(`/api/v1/executions/${id}`)).body.status).toBe('succeeded');
   });
+
+  it('frees a slot when the steps are over: the next run goes while the end commits, and the drain waits for that end', async () => {
+    const group = uniqueName('ending');
+    const child = spawnWorker({ SWITCHBOARD_WORKER_GROUPS: group, SWITCHBOARD_WORKER_CONCURRENCY: '1' });
+    children.push(child);
+    const first = await createProcedure(admin, projectId, { name: 'held-end', worker_group: group, steps: [{ name: 'work', run: 'echo first; sleep 0.5' }] });
+    const second = await createProcedure(admin, projectId, { name: 'next-run', worker_group: group, steps: [{ name: 'work', run: 'echo second' }] });
+    const held = (await runProcedure(admin, first.id)).id;
+    await waitForStatus(admin, held, ['running']);
+    // Hold the row: the first run's end statement waits on this lock once its step is over.
+    const db = new Client({ connectionString: inject('databaseUrl') });
+    await db.connect();
+    try {
+      await db.query('BEGIN');
+      await db.query('SELECT id FROM executions WHERE id = $1 FOR UPDATE', [held]);
+      const next = (await runProcedure(admin, second.id)).id;
+      // Concurrency 1: the second run can only start once the first one's step is over.
+      expect((await waitForStatus(admin, next, 'terminal')).status).toBe('succeeded');
+      expect((await admin.get(`/api/v1/executions/${held}`)).body.status).toBe('running');
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      child.kill('SIGTERM');
+      await new Promise((r) => setTimeout(r, 300));
+      expect(child.exitCode).toBeNull();
+      await db.query('COMMIT');
+      expect(await exited).toBe(0);
+    } finally {
+      await db.end();
+    }
+    const ended = (await admin.get(`/api/v1/executions/${held}`)).body;
+    expect(ended.status).toBe('succeeded');
+    expect(ended.steps[0].exitCode).toBe(0);
+  });
 });

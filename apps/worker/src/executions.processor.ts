@@ -121,7 +121,8 @@ export class ExecutionsProcessor {
     this.stopping = true;
     for (const timer of this.timers) clearInterval(timer);
     const grace = this.config.SWITCHBOARD_SHUTDOWN_GRACE_SECONDS * 1000;
-    const closing = Promise.allSettled(this.workers.map((worker) => worker.close()));
+    // Jobs end when their steps are over; the ends still being recorded are part of the drain too.
+    const closing = Promise.allSettled(this.workers.map((worker) => worker.close())).then(() => this.engine.settled());
     const timedOut = await Promise.race([closing.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), grace).unref())]);
     if (timedOut) {
       this.logger.warn({ running: [...this.engine.running.keys()] }, 'drain grace period over; stopping remaining executions');

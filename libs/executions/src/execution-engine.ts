@@ -63,6 +63,8 @@ interface RunOutcome {
 export class ExecutionEngine implements OnModuleDestroy {
   /** Executions running in this process, by id, with the controller that cancels them. */
   readonly running = new Map<string, AbortController>();
+  /** Ends being recorded for runs whose steps are over; each resolves, never rejects. */
+  private readonly ending = new Set<Promise<void>>();
   /** Makes the steps' files and processes: forking this large process for every step would cost more. */
   private readonly launcher: StepLauncher;
 
@@ -83,6 +85,12 @@ export class ExecutionEngine implements OnModuleDestroy {
     return { type: 'system', id: null, name: `worker:${workerId}` };
   }
 
+  /**
+   * Claims and runs one execution. It returns once its steps are over: the end is recorded after
+   * that, so the worker's slot takes its next job while the end statement commits (see `ending`).
+   * A run of a procedure with a concurrency limit returns only once its end is committed, as the
+   * next claim of that procedure counts its running runs.
+   */
   async process(executionId: string, workerId: string): Promise<ProcessResult> {
     const claim = await this.claim(executionId, workerId);
     if (claim === 'busy' || claim === 'skipped') return claim;
@@ -90,12 +98,37 @@ export class ExecutionEngine implements OnModuleDestroy {
     void this.notifications?.emit(executionEvent('started', execution, execution.procedureName, { status: 'running' }));
     const controller = new AbortController();
     this.running.set(executionId, controller);
+    let ending: Promise<void>;
     try {
-      await this.run(execution, workerId, controller);
+      ({ ending } = await this.run(execution, workerId, controller));
     } finally {
       this.running.delete(executionId);
     }
-    return hasConcurrencyLimit(execution.definition) ? 'done-limited' : 'done';
+    if (hasConcurrencyLimit(execution.definition)) {
+      await ending;
+      return 'done-limited';
+    }
+    await this.endInBackground(ending);
+    return 'done';
+  }
+
+  /**
+   * Resolves once every end this worker is still recording is committed (or has given up): the
+   * drain on SIGTERM waits for it before the worker says it stopped.
+   */
+  async settled(): Promise<void> {
+    while (this.ending.size > 0) await Promise.all([...this.ending]);
+  }
+
+  /**
+   * Keeps an end that is being recorded. At most `SWITCHBOARD_WORKER_CONCURRENCY` are in flight;
+   * past that the slot waits for its own, so a slow database holds the worker back instead of
+   * piling up finished runs in memory.
+   */
+  private async endInBackground(ending: Promise<void>): Promise<void> {
+    this.ending.add(ending);
+    void ending.finally(() => this.ending.delete(ending));
+    if (this.ending.size > this.config.SWITCHBOARD_WORKER_CONCURRENCY) await ending;
   }
 
   /** Asks a running execution of this worker to stop; its step's process group is killed. */
@@ -117,6 +150,7 @@ export class ExecutionEngine implements OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
+    await this.settled();
     await this.launcher.close();
   }
 
@@ -185,7 +219,11 @@ export class ExecutionEngine implements OnModuleDestroy {
     });
   }
 
-  private async run(execution: RunnableExecution, workerId: string, controller: AbortController): Promise<void> {
+  /**
+   * Runs the steps; resolves when they are over, with the recording of the end (which never
+   * rejects) in an object, as an async function's result would otherwise wait for it.
+   */
+  private async run(execution: RunnableExecution, workerId: string, controller: AbortController): Promise<{ ending: Promise<void> }> {
     const definition = execution.definition;
     const secretValues = execution.secretParams ? (JSON.parse(this.secrets.open(execution.secretParams)) as Record<string, unknown>) : {};
     const params = { ...execution.params, ...secretValues };
@@ -229,11 +267,18 @@ export class ExecutionEngine implements OnModuleDestroy {
       clearTimeout(timer);
     }
     if (timedOut) outcome = { status: 'timed_out', reason: `the procedure's timeout of ${definition.timeout} s was reached` };
-    try {
-      await this.finish(execution, workerId, outcome, steps, outputs, log);
-    } finally {
-      await removeWorkspaces(workspaces);
-    }
+    const finished = outcome;
+    const ending = (async () => {
+      try {
+        await this.finish(execution, workerId, finished, steps, outputs, log);
+      } catch (error) {
+        // The database stayed away past the retries, or refused the statement; the job is over either way.
+        this.logger.error({ executionId: execution.id, err: error }, 'could not record the end of an execution');
+      } finally {
+        await removeWorkspaces(workspaces);
+      }
+    })();
+    return { ending };
   }
 
   private async runWithRetries(
