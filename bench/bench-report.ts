@@ -75,11 +75,12 @@ export function formatReport(r: BenchResult): string {
     const bare = T.bare.find((b) => b.concurrency === entry.concurrency && b.round === entry.round);
     rows.push([`concurrency ${entry.concurrency}${rounds ? ` #${entry.round}` : ''}`, entry.perSecond, bare?.perSecond ?? '-',
       bare ? ratioOf(entry.perSecond, bare.perSecond) : '-',
-      entry.acceptedPerSecond, bare?.acceptedPerSecond ?? '-', entry.perExecution.commits, bare?.perExecution.commits ?? '-',
+      entry.acceptedPerSecond, bare?.acceptedPerSecond ?? '-', entry.perSecondAfterAccepted ?? '-', bare?.perSecondAfterAccepted ?? '-', entry.perExecution.commits, bare?.perExecution.commits ?? '-',
       entry.perExecution.writeTransactions, bare?.perExecution.writeTransactions ?? '-', Math.round(entry.machineBusy * 100), bare ? Math.round(bare.machineBusy * 100) : '-',
       `${entry.succeeded}/${entry.executions}`]);
   }
-  out.push(table(['', 'ours/s', 'bare/s', 'ours/bare', 'accepted/s', 'bare add/s', 'commits/exec', 'bare', 'write tx/exec', 'bare', 'CPU% ours', 'bare', 'ok'], rows));
+  out.push(table(['', 'ours/s', 'bare/s', 'ours/bare', 'accepted/s', 'bare add/s', 'after/s', 'bare', 'commits/exec', 'bare', 'write tx/exec', 'bare', 'CPU% ours', 'bare', 'ok'], rows));
+  out.push('(after/s: executions per second once the last trigger was accepted, when the producer no longer takes CPU from the workers)');
   if (rounds) out.push(`median ours/bare over ${r.settings.rounds} rounds: ${Object.entries(T.ratio).map(([c, v]) => `concurrency ${c} ${v}×`).join(', ')}`);
   out.push('');
   out.push('CPU ms per execution by process (throughput runs)');

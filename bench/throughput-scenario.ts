@@ -13,6 +13,11 @@ export interface ThroughputResult {
   perSecond: number;
   /** Triggers per second the pipeline accepted (HTTP 201 / Queue.add) while it also ran them. */
   acceptedPerSecond: number;
+  /**
+   * Executions per second from the last accepted trigger to the last terminal one: the workers'
+   * pace once the producer no longer takes CPU from them (null when too few were left by then).
+   */
+  perSecondAfterAccepted: number | null;
   succeeded: number;
   failed: number;
   /** CPU milliseconds per execution, by component, over the measured window. */
@@ -125,10 +130,14 @@ export async function measureThroughput(
 
   meter.start();
   const startedAt = epochMs();
-  const accepting = triggerAll(running, options.batch, options.runs, options.inflight);
+  // One extra count when the last trigger is accepted: how many had ended by then.
+  const accepting = triggerAll(running, options.batch, options.runs, options.inflight)
+    .then(async (at) => ({ at, done: (await poll()).done }));
   const { at: doneAt, progress } = await waitForDone(target).finally(() => clearInterval(sampler));
   await sampling;
-  const acceptedAt = await accepting;
+  const accepted = await accepting;
+  const acceptedAt = accepted.at;
+  const leftAfterAccepted = target - accepted.done;
   const cpu = meter.stop();
   const peakRssMb = Object.fromEntries(Object.entries(running.cpuComponents()).map(([name, pid]) => [name, peakRssOf(pid)]));
 
@@ -140,6 +149,8 @@ export async function measureThroughput(
     seconds: round(seconds, 3),
     perSecond: round(options.runs / seconds, 1),
     acceptedPerSecond: round(options.runs / ((acceptedAt - startedAt) / 1000), 1),
+    perSecondAfterAccepted: leftAfterAccepted >= options.runs / 10 && doneAt > acceptedAt
+      ? round(leftAfterAccepted / ((doneAt - acceptedAt) / 1000), 1) : null,
     succeeded: progress.ok - options.warmup,
     failed: progress.done - progress.ok,
     cpuMsPerExecution: Object.fromEntries(Object.entries(cpu.byComponent).map(([k, v]) => [k, round(v / options.runs)])),
