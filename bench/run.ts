@@ -20,7 +20,7 @@ import type { BatchSpec, Pipeline } from './pipeline';
 import { StepMarks } from './step-marks';
 import { SwitchboardPipeline } from './switchboard-pipeline';
 import { Teardown } from './teardown';
-import { measureThroughput, type ThroughputResult } from './throughput-scenario';
+import { measureThroughput, type ThroughputResult, warmUp } from './throughput-scenario';
 
 function intFromEnv(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -31,9 +31,9 @@ function intFromEnv(name: string, fallback: number): number {
 }
 
 const settings = {
-  runs: Math.max(1, intFromEnv('BENCH_RUNS', 500)),
+  runs: Math.max(1, intFromEnv('BENCH_RUNS', 1000)),
   latencyRuns: Math.max(1, intFromEnv('BENCH_LATENCY_RUNS', 200)),
-  warmup: intFromEnv('BENCH_WARMUP', 1000),
+  warmup: intFromEnv('BENCH_WARMUP', 5000),
   inflight: Math.max(1, intFromEnv('BENCH_INFLIGHT', 8)),
   pollMs: Math.max(1, intFromEnv('BENCH_POLL_MS', 20)),
   rounds: Math.max(1, intFromEnv('BENCH_ROUNDS', 1)),
@@ -41,6 +41,8 @@ const settings = {
   runtime: process.env.BENCH_RUNTIME === 'swc-node' ? 'swc-node' : 'compiled',
 };
 const LATENCY_CONCURRENCY = 4;
+/** Sequential runs of the marking step after the warm-up and before the latency is measured. */
+const LATENCY_SEQUENTIAL_WARMUP = 50;
 
 const benchStartedAt = Date.now();
 const loadAtStart = loadavg().map((l) => Math.round(l * 100) / 100);
@@ -67,19 +69,25 @@ async function main(): Promise<void> {
     const pipelines: Pipeline[] = [new SwitchboardPipeline(stack, teardown, marks, runtime), new BarePipeline(stack, teardown, marks, runtime)];
     // One batch (procedure, or bare batch label) per throughput run: progress counts the batch's rows.
     const throughputBatch = (concurrency: number, round: number): string => `throughput-c${concurrency}${round > 1 ? `-r${round}` : ''}`;
+    // Each warm-up has a batch of its own, so the measured window's progress poll counts only the measured runs.
+    const warmupBatch = (label: string): string => `${label}-warmup`;
     const batches: BatchSpec[] = [
       { label: 'latency', kind: 'mark' },
-      ...settings.concurrencies.flatMap((c) => Array.from({ length: settings.rounds }, (_, i) => ({ label: throughputBatch(c, i + 1), kind: 'trivial' as const }))),
+      { label: warmupBatch('latency'), kind: 'trivial' },
+      ...settings.concurrencies.flatMap((c) => Array.from({ length: settings.rounds }, (_, i) => throughputBatch(c, i + 1))
+        .flatMap((label) => [{ label, kind: 'trivial' as const }, { label: warmupBatch(label), kind: 'trivial' as const }])),
     ];
 
     const latency = new Map<string, Awaited<ReturnType<typeof measureLatency>>>();
     for (const pipeline of pipelines) {
-      log(`${pipeline.name}: starting (concurrency ${LATENCY_CONCURRENCY}) for ${settings.latencyRuns} sequential runs after ${settings.warmup} warm-up`);
+      log(`${pipeline.name}: starting (concurrency ${LATENCY_CONCURRENCY}) for ${settings.latencyRuns} sequential runs after ${settings.warmup} warm-up runs and ${LATENCY_SEQUENTIAL_WARMUP} sequential ones`);
       const running = await pipeline.start(LATENCY_CONCURRENCY);
       try {
         await pipeline.prepare(running, batches);
+        // The warm-up as in the throughput runs (5,000 sequential runs would take a minute), then a few sequential ones for the marking step.
+        await warmUp(pipeline, running, db, { batch: pipeline.batch(warmupBatch('latency')), count: settings.warmup, inflight: settings.inflight, pollMs: settings.pollMs });
         latency.set(pipeline.name, await measureLatency(pipeline, running, db, marks, {
-          batch: pipeline.batch('latency'), warmup: settings.warmup, runs: settings.latencyRuns, sharedComponents: shared, log,
+          batch: pipeline.batch('latency'), warmup: LATENCY_SEQUENTIAL_WARMUP, runs: settings.latencyRuns, sharedComponents: shared, log,
         }));
       } finally {
         await running.stop();
@@ -109,8 +117,10 @@ async function main(): Promise<void> {
           const running = await pipeline.start(concurrency);
           try {
             return await measureThroughput(pipeline, running, db, {
-              batch: pipeline.batch(throughputBatch(concurrency, round)), warmup: settings.warmup, runs: settings.runs,
+              batch: pipeline.batch(throughputBatch(concurrency, round)), runs: settings.runs,
+              warmupBatch: pipeline.batch(warmupBatch(throughputBatch(concurrency, round))), warmup: settings.warmup,
               inflight: settings.inflight, pollMs: settings.pollMs, sharedComponents: shared,
+              onMeasuring: () => log(`  warmed up (${settings.warmup} runs); measuring`),
             });
           } finally {
             await running.stop();

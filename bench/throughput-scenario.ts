@@ -67,47 +67,67 @@ async function triggerAll(running: RunningPipeline, batch: string, count: number
 }
 
 /**
+ * Waits until PostgreSQL shows `target` executions of the batch terminal. The poll counts every
+ * row of the batch, and PostgreSQL's CPU is part of what is measured: it polls every pollMs only
+ * once the end is near (the rate so far says when), and less often before.
+ */
+async function waitForDone(
+  pipeline: Pipeline, db: BenchDatabase, batch: string, target: number, pollMs: number,
+): Promise<{ at: number; progress: Progress }> {
+  const progressSql = `/*bench*/ SELECT p.done, p.ok FROM (${pipeline.progressSql}) p`;
+  const deadline = Date.now() + 300_000;
+  let first: { at: number; done: number } | undefined;
+  for (;;) {
+    const [progress] = await db.query<Progress>(progressSql, [batch]);
+    const at = epochMs();
+    if (progress.done >= target) return { at, progress };
+    if (Date.now() > deadline) throw new Error(`${pipeline.name}: only ${progress.done} of ${target} executions ended within 300 s`);
+    first ??= { at, done: progress.done };
+    const rate = (progress.done - first.done) / Math.max(1, at - first.at);
+    const remainingMs = rate > 0 ? (target - progress.done) / rate : 0;
+    await new Promise((r) => setTimeout(r, Math.min(500, Math.max(pollMs, remainingMs / 4))));
+  }
+}
+
+/**
+ * Warms fresh processes up: `count` executions of a batch of their own, as fast as the pipeline
+ * takes them, until all are terminal. Their own batch keeps the measured window's progress
+ * count to the measured runs (with the warm-up in the same batch, every poll counted 5,000 more rows).
+ */
+export async function warmUp(
+  pipeline: Pipeline, running: RunningPipeline, db: BenchDatabase,
+  options: { batch: string; count: number; inflight: number; pollMs: number },
+): Promise<void> {
+  if (options.count <= 0) return;
+  await triggerAll(running, options.batch, options.count, options.inflight);
+  await waitForDone(pipeline, db, options.batch, options.count, options.pollMs);
+}
+
+/**
  * N executions as fast as the pipeline takes them (bounded in-flight triggers), timed from the
  * first trigger until PostgreSQL shows all of them terminal (polled every `pollMs` near the end, less often before).
  */
 export async function measureThroughput(
   pipeline: Pipeline, running: RunningPipeline, db: BenchDatabase,
   options: {
-    batch: string; warmup: number; runs: number; inflight: number; pollMs: number;
+    batch: string; runs: number; inflight: number; pollMs: number;
+    /** The warm-up's own batch and size (see warmUp). */
+    warmupBatch: string; warmup: number;
     /** Processes shared by every pipeline (PostgreSQL, Redis), metered too. */
     sharedComponents: Record<string, number>;
+    /** Called when the warm-up is over and the measured window starts (progress output). */
+    onMeasuring?: () => void;
   },
 ): Promise<ThroughputResult> {
-  const progressSql = `/*bench*/ SELECT p.done, p.ok FROM (${pipeline.progressSql}) p`;
   const waitsSql = `/*bench*/ SELECT coalesce(json_agg(w), '[]'::json) AS waits FROM (
       SELECT state, coalesce(wait_event_type || ':' || wait_event, 'on CPU') AS wait, count(*)::int AS n
         FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() AND state <> 'idle'
        GROUP BY 1, 2) w`;
+  const progressSql = `/*bench*/ SELECT p.done, p.ok FROM (${pipeline.progressSql}) p`;
   const poll = async (): Promise<Progress> => (await db.query<Progress>(progressSql, [options.batch]))[0];
-  // The poll counts every row of the batch, and PostgreSQL's CPU is part of what is measured: it
-  // polls every pollMs only once the end is near (the rate so far says when), and less often before.
-  const waitForDone = async (target: number): Promise<{ at: number; progress: Progress }> => {
-    const startedAt = Date.now();
-    const deadline = startedAt + 300_000;
-    let first: { at: number; done: number } | undefined;
-    for (;;) {
-      const progress = await poll();
-      const at = epochMs();
-      if (progress.done >= target) return { at, progress };
-      if (Date.now() > deadline) throw new Error(`${pipeline.name}: only ${progress.done} of ${target} executions ended within 300 s`);
-      first ??= { at, done: progress.done };
-      const rate = (progress.done - first.done) / Math.max(1, at - first.at);
-      const remainingMs = rate > 0 ? (target - progress.done) / rate : 0;
-      await new Promise((r) => setTimeout(r, Math.min(500, Math.max(options.pollMs, remainingMs / 4))));
-    }
-  };
-
-  if (options.warmup > 0) {
-    await triggerAll(running, options.batch, options.warmup, options.inflight);
-    await waitForDone(options.warmup);
-  }
+  await warmUp(pipeline, running, db, { batch: options.warmupBatch, count: options.warmup, inflight: options.inflight, pollMs: options.pollMs });
   const meter = new CpuMeter({ ...running.cpuComponents(), ...options.sharedComponents, bench: 'self' });
-  const target = options.warmup + options.runs;
+  const target = options.runs;
   const waitTotals = new Map<string, { state: string; wait: string; total: number }>();
   let samples = 0;
   // Backend states are sampled at a steady 50 ms, apart from the progress poll, whose pace varies.
@@ -128,12 +148,13 @@ export async function measureThroughput(
     });
   }, 50);
 
+  options.onMeasuring?.();
   meter.start();
   const startedAt = epochMs();
   // One extra count when the last trigger is accepted: how many had ended by then.
   const accepting = triggerAll(running, options.batch, options.runs, options.inflight)
     .then(async (at) => ({ at, done: (await poll()).done }));
-  const { at: doneAt, progress } = await waitForDone(target).finally(() => clearInterval(sampler));
+  const { at: doneAt, progress } = await waitForDone(pipeline, db, options.batch, target, options.pollMs).finally(() => clearInterval(sampler));
   await sampling;
   const accepted = await accepting;
   const acceptedAt = accepted.at;
@@ -151,7 +172,7 @@ export async function measureThroughput(
     acceptedPerSecond: round(options.runs / ((acceptedAt - startedAt) / 1000), 1),
     perSecondAfterAccepted: leftAfterAccepted >= options.runs / 10 && doneAt > acceptedAt
       ? round(leftAfterAccepted / ((doneAt - acceptedAt) / 1000), 1) : null,
-    succeeded: progress.ok - options.warmup,
+    succeeded: progress.ok,
     failed: progress.done - progress.ok,
     cpuMsPerExecution: Object.fromEntries(Object.entries(cpu.byComponent).map(([k, v]) => [k, round(v / options.runs)])),
     machineBusy: round(cpu.machineBusy),

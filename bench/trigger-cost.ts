@@ -4,7 +4,7 @@
  * few numbers of triggers in flight. The throughput benchmark measures the api among everything
  * else that runs; this isolates it, so changes to the trigger path can be compared in minutes.
  *
- * TRIGGER_RUNS (3000) measured triggers per setting after TRIGGER_WARMUP (1000);
+ * TRIGGER_RUNS (3000) measured triggers per setting after TRIGGER_WARMUP (5000);
  * TRIGGER_INFLIGHT (1,8,32) the settings. Prints a table, then `TRIGGER_JSON {…}`.
  */
 import 'reflect-metadata';
@@ -21,7 +21,7 @@ import { SwitchboardClient } from './switchboard-client';
 import { Teardown } from './teardown';
 
 const runs = Number(process.env.TRIGGER_RUNS ?? 3000);
-const warmup = Number(process.env.TRIGGER_WARMUP ?? 1000);
+const warmup = Number(process.env.TRIGGER_WARMUP ?? 5000);
 const inflights = (process.env.TRIGGER_INFLIGHT ?? '1,8,32').split(',').map(Number);
 const log = (line: string): void => {
   process.stderr.write(`[trigger-cost] ${line}\n`);
