@@ -66,6 +66,12 @@ async function triggerAll(running: RunningPipeline, batch: string, count: number
   return lastAcceptedAt;
 }
 
+/** Counts a batch's terminal and succeeded executions (the pipeline's progress query). */
+function progressOf(pipeline: Pipeline, db: BenchDatabase, batch: string): () => Promise<Progress> {
+  const progressSql = `/*bench*/ SELECT p.done, p.ok FROM (${pipeline.progressSql}) p`;
+  return async () => (await db.query<Progress>(progressSql, [batch]))[0];
+}
+
 /**
  * Waits until PostgreSQL shows `target` executions of the batch terminal. The poll counts every
  * row of the batch, and PostgreSQL's CPU is part of what is measured: it polls every pollMs only
@@ -74,11 +80,11 @@ async function triggerAll(running: RunningPipeline, batch: string, count: number
 async function waitForDone(
   pipeline: Pipeline, db: BenchDatabase, batch: string, target: number, pollMs: number,
 ): Promise<{ at: number; progress: Progress }> {
-  const progressSql = `/*bench*/ SELECT p.done, p.ok FROM (${pipeline.progressSql}) p`;
+  const poll = progressOf(pipeline, db, batch);
   const deadline = Date.now() + 300_000;
   let first: { at: number; done: number } | undefined;
   for (;;) {
-    const [progress] = await db.query<Progress>(progressSql, [batch]);
+    const progress = await poll();
     const at = epochMs();
     if (progress.done >= target) return { at, progress };
     if (Date.now() > deadline) throw new Error(`${pipeline.name}: only ${progress.done} of ${target} executions ended within 300 s`);
@@ -123,8 +129,7 @@ export async function measureThroughput(
       SELECT state, coalesce(wait_event_type || ':' || wait_event, 'on CPU') AS wait, count(*)::int AS n
         FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() AND state <> 'idle'
        GROUP BY 1, 2) w`;
-  const progressSql = `/*bench*/ SELECT p.done, p.ok FROM (${pipeline.progressSql}) p`;
-  const poll = async (): Promise<Progress> => (await db.query<Progress>(progressSql, [options.batch]))[0];
+  const poll = progressOf(pipeline, db, options.batch);
   await warmUp(pipeline, running, db, { batch: options.warmupBatch, count: options.warmup, inflight: options.inflight, pollMs: options.pollMs });
   const meter = new CpuMeter({ ...running.cpuComponents(), ...options.sharedComponents, bench: 'self' });
   const target = options.runs;
