@@ -54,6 +54,15 @@ interface RunOutcome {
   reason: string | null;
 }
 
+/** A run whose steps are over: what its end records, and the workspaces to remove after it. */
+interface FinishedRun {
+  outcome: RunOutcome;
+  steps: ExecutionStepRecord[];
+  outputs: Record<string, Record<string, string>>;
+  log: ExecutionLogWriter;
+  workspaces: ExecutionWorkspace[];
+}
+
 /**
  * Runs one execution on a worker: claims it with a conditional update (a job delivered twice never
  * runs twice), runs its steps in order as supervised child processes or HTTP requests, streams
@@ -98,12 +107,13 @@ export class ExecutionEngine implements OnModuleDestroy {
     void this.notifications?.emit(executionEvent('started', execution, execution.procedureName, { status: 'running' }));
     const controller = new AbortController();
     this.running.set(executionId, controller);
-    let ending: Promise<void>;
+    let finished: FinishedRun;
     try {
-      ({ ending } = await this.run(execution, workerId, controller));
+      finished = await this.run(execution, controller);
     } finally {
       this.running.delete(executionId);
     }
+    const ending = this.recordEnd(execution, workerId, finished);
     if (hasConcurrencyLimit(execution.definition)) {
       await ending;
       return 'done-limited';
@@ -219,11 +229,8 @@ export class ExecutionEngine implements OnModuleDestroy {
     });
   }
 
-  /**
-   * Runs the steps; resolves when they are over, with the recording of the end (which never
-   * rejects) in an object, as an async function's result would otherwise wait for it.
-   */
-  private async run(execution: RunnableExecution, workerId: string, controller: AbortController): Promise<{ ending: Promise<void> }> {
+  /** Runs the steps; resolves when they are over, with what the end records. */
+  private async run(execution: RunnableExecution, controller: AbortController): Promise<FinishedRun> {
     const definition = execution.definition;
     const secretValues = execution.secretParams ? (JSON.parse(this.secrets.open(execution.secretParams)) as Record<string, unknown>) : {};
     const params = { ...execution.params, ...secretValues };
@@ -267,18 +274,19 @@ export class ExecutionEngine implements OnModuleDestroy {
       clearTimeout(timer);
     }
     if (timedOut) outcome = { status: 'timed_out', reason: `the procedure's timeout of ${definition.timeout} s was reached` };
-    const finished = outcome;
-    const ending = (async () => {
-      try {
-        await this.finish(execution, workerId, finished, steps, outputs, log);
-      } catch (error) {
-        // The database stayed away past the retries, or refused the statement; the job is over either way.
-        this.logger.error({ executionId: execution.id, err: error }, 'could not record the end of an execution');
-      } finally {
-        await removeWorkspaces(workspaces);
-      }
-    })();
-    return { ending };
+    return { outcome, steps, outputs, log, workspaces };
+  }
+
+  /** Records the end of a run whose steps are over, then removes what is left of its workspaces. Never rejects. */
+  private async recordEnd(execution: RunnableExecution, workerId: string, run: FinishedRun): Promise<void> {
+    try {
+      await this.finish(execution, workerId, run.outcome, run.steps, run.outputs, run.log);
+    } catch (error) {
+      // The database stayed away past the retries, or refused the statement; the job is over either way.
+      this.logger.error({ executionId: execution.id, err: error }, 'could not record the end of an execution');
+    } finally {
+      await removeWorkspaces(run.workspaces);
+    }
   }
 
   private async runWithRetries(

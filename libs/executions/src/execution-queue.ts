@@ -44,7 +44,11 @@ export class ExecutionQueue implements OnModuleDestroy {
   /** New runs of any groups, one Redis round trip per group (BullMQ addBulk). */
   async enqueueMany(runs: Array<{ executionId: string; workerGroup: string }>): Promise<void> {
     const byGroup = new Map<string, string[]>();
-    for (const { executionId, workerGroup } of runs) byGroup.set(workerGroup, [...(byGroup.get(workerGroup) ?? []), executionId]);
+    for (const { executionId, workerGroup } of runs) {
+      const ids = byGroup.get(workerGroup) ?? [];
+      ids.push(executionId);
+      byGroup.set(workerGroup, ids);
+    }
     await Promise.all([...byGroup].map(([group, ids]) =>
       this.queueFor(group).addBulk(ids.map((executionId) => ({ name: 'execute', data: { executionId }, opts: jobOptions(executionId, 0, 0) })))));
   }
