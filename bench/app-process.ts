@@ -40,6 +40,10 @@ export class AppProcess {
   static async start(options: AppProcessOptions, teardown: Teardown): Promise<AppProcess> {
     // BENCH_CPU_PROFILE=<dir>: every process writes a V8 CPU profile there when it exits (for finding hot spots).
     const profile = process.env.BENCH_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${resolve(process.env.BENCH_CPU_PROFILE)}`] : [];
+    // BENCH_PERF_MAP=1: V8 writes /tmp/perf-<pid>.map, so `perf record` names JavaScript frames. Unlike
+    // --cpu-prof, perf counts CPU time only: a wall-clock sampler on a busy 2-core machine charges
+    // the time a process waits for a core to whatever call it was in (often writev).
+    if (process.env.BENCH_PERF_MAP === '1') profile.push('--perf-basic-prof');
     const command = options.runtime.command(options.entry);
     const child = spawn(process.execPath, [...profile, ...command.args], {
       cwd: REPO_ROOT,

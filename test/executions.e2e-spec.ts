@@ -345,5 +345,59 @@ describe('executions: run steps in any language and pass outputs', () => {
       expect(await engine.claimLimited(id, 'test-worker')).toMatchObject({ id, status: 'queued' });
       expect(await startsOf(db, id)).toEqual({ attempt: 1, started: 1 });
     });
+
+    it('claims and ends runs that arrive together in shared statements, each with its own audit event, the first of a run named twice only', async () => {
+      // Under load the worker's claims and ends go together (group commit); that timing cannot be
+      // forced from outside, so the batch methods are called directly, as for the trigger batch.
+      const procedure = await createProcedure(admin, projectId, { name: 'claimed-together', worker_group: uniqueName('nobody'), steps: [{ name: 'say', run: 'true' }] });
+      const limited = await createProcedure(admin, projectId, { name: 'claimed-limited', worker_group: uniqueName('nobody'), concurrency: 1, steps: [{ name: 'say', run: 'true' }] });
+      const [a, b, c, late] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+      for (const id of [a, b]) await insertQueuedExecution(db, procedure.id, id);
+      await insertQueuedExecution(db, limited.id, c);
+      await insertQueuedExecution(db, procedure.id, late);
+      await db.query(`UPDATE executions SET status = 'canceled', finished_at = now() WHERE id = $1`, [late]);
+      type Batch = Array<{ executionId: string; workerId: string }>;
+      const engine = own.app.get(ExecutionEngine) as unknown as {
+        claimMany(claims: Batch): Promise<Array<{ id: string; attempt: number; procedureName: string; definition: unknown } | undefined>>;
+        endMany(ends: unknown[]): Promise<boolean[]>;
+      };
+      const claimed = await engine.claimMany([a, b, a, c, late].map((executionId) => ({ executionId, workerId: 'batch-worker' })));
+      // The second `a` gets nothing (claimLimited then finds it running); `c` has a limit and `late` ended: claimLimited's to answer.
+      expect(claimed.map((r) => r?.id)).toEqual([a, b, undefined, undefined, undefined]);
+      expect(claimed[0]).toMatchObject({ attempt: 1, procedureName: procedure.name, definition: { name: procedure.name } });
+      for (const id of [a, b]) expect(await startsOf(db, id)).toEqual({ attempt: 1, started: 1 });
+      for (const id of [c, late]) expect((await startsOf(db, id)).started).toBe(0);
+      const started = (await db.query(
+        `SELECT resource_id, xid::text, project_id, actor_name, details FROM audit_events WHERE resource_id = ANY($1) AND action = 'execution.started'`, [[a, b]],
+      )).rows as Array<{ resource_id: string; xid: string; project_id: string; actor_name: string; details: Record<string, unknown> }>;
+      expect(new Set(started.map((e) => e.xid)).size).toBe(1);
+      for (const event of started) {
+        expect(event).toMatchObject({ project_id: projectId, actor_name: 'worker:batch-worker', details: { procedure: procedure.name, version: 1, attempt: 1, workerId: 'batch-worker' } });
+      }
+
+      const runnable = (id: string) => claimed.find((r) => r?.id === id)!;
+      const end = (id: string, workerId: string, status: string, seq: number) => ({
+        execution: { ...runnable(id), projectId }, workerId, outcome: { status, reason: status === 'failed' ? 'step say failed with exit code 3' : null },
+        steps: [{ name: 'say', status, exitCode: status === 'failed' ? 3 : 0, startedAt: null, finishedAt: null }], outputs: { say: { answer: id.slice(0, 4) } },
+        lines: [{ seq, ts: new Date().toISOString(), stream: 'system', step: null, text: `[switchboard] ${status} ${id}` }], lastSeq: seq, bytes: 20,
+      });
+      // `b` is ended by another worker's statement: the row says batch-worker, so nothing of it is recorded but its line.
+      const ended = await engine.endMany([end(a, 'batch-worker', 'succeeded', 1), end(b, 'someone-else', 'succeeded', 1)]);
+      expect(ended).toEqual([true, false]);
+      const againB = await engine.endMany([end(b, 'batch-worker', 'failed', 2), end(a, 'batch-worker', 'failed', 2)]);
+      expect(againB).toEqual([true, false]);
+      const rows = (await db.query(`SELECT id, status, status_reason, outputs, log_seq, steps FROM executions WHERE id = ANY($1)`, [[a, b]])).rows as Array<Record<string, unknown>>;
+      expect(rows.find((r) => r.id === a)).toMatchObject({ status: 'succeeded', status_reason: null, outputs: { say: { answer: a.slice(0, 4) } }, log_seq: 1 });
+      expect(rows.find((r) => r.id === b)).toMatchObject({ status: 'failed', status_reason: 'step say failed with exit code 3', log_seq: 2, steps: [{ name: 'say', exitCode: 3 }] });
+      const lines = (await db.query(`SELECT execution_id, seq, text FROM execution_logs WHERE execution_id = ANY($1) ORDER BY execution_id, seq`, [[a, b]])).rows as Array<{ execution_id: string; seq: number; text: string }>;
+      expect(lines.filter((l) => l.execution_id === a).map((l) => l.text)).toEqual([`[switchboard] succeeded ${a}`, `[switchboard] failed ${a}`]);
+      expect(lines.filter((l) => l.execution_id === b).map((l) => l.text)).toEqual([`[switchboard] succeeded ${b}`, `[switchboard] failed ${b}`]);
+      const ends = (await db.query(
+        `SELECT resource_id, action, outcome, reason, project_id, details FROM audit_events WHERE resource_id = ANY($1) AND action IN ('execution.succeeded', 'execution.failed')`, [[a, b]],
+      )).rows as Array<Record<string, unknown>>;
+      expect(ends).toHaveLength(2);
+      expect(ends.find((e) => e.resource_id === a)).toMatchObject({ action: 'execution.succeeded', outcome: 'succeeded', project_id: projectId, details: { procedure: procedure.name, steps: [{ name: 'say', status: 'succeeded', exitCode: 0 }] } });
+      expect(ends.find((e) => e.resource_id === b)).toMatchObject({ action: 'execution.failed', outcome: 'failed', reason: 'step say failed with exit code 3' });
+    });
   });
 });

@@ -71,18 +71,30 @@ export class AuditWriter {
    * changes written by one statement (StatementBatcher): the text is the same for any number of
    * events, so it stays one prepared statement. With `onlyFor`, an event is written only when its
    * resource id is among the ids a CTE of the same statement returned (the changes that happened).
+   * `join` does the same and also takes the event's project and more details from that CTE's row,
+   * as `statement()`'s `sql` option does for one event.
    */
-  batchStatement(events: Array<{ actor: Actor; record: AuditRecord }>, options: { param: number; onlyFor?: { from: string; idColumn: string } }): { sql: string; params: unknown[] } {
+  batchStatement(
+    events: Array<{ actor: Actor; record: AuditRecord }>,
+    options: { param: number; onlyFor?: { from: string; idColumn: string }; join?: { from: string; idColumn: string; projectId?: string; details?: string } },
+  ): { sql: string; params: unknown[] } {
     const rows = events.map(({ actor, record }) => {
       const { columns, details } = eventColumns(actor, record);
       // details is already JSON text (redacted, sanitized): spliced in as it is, not parsed and written again.
       const row = JSON.stringify(Object.fromEntries(columns));
       return `${row.slice(0, -1)},"details":${details}}`;
     });
+    const { join } = options;
     const gate = options.onlyFor ? ` WHERE a.resource_id IN (SELECT ${options.onlyFor.idColumn}::text FROM ${options.onlyFor.from})` : '';
+    const joined = join ? ` JOIN ${join.from} ON ${join.from}.${join.idColumn}::text = a.resource_id` : '';
+    const values = EVENT_COLUMNS.slice(1).map(([column]) => {
+      if (column === 'project_id' && join?.projectId) return join.projectId;
+      if (column === 'details' && join?.details) return `(a.details || ${join.details})`;
+      return `a.${column}`;
+    });
     const sql = `INSERT INTO audit_events (${INSERTED_COLUMNS})
-       SELECT a.id, ${OCCURRED_AT}, ${EVENT_COLUMNS.slice(1).map(([column]) => `a.${column}`).join(', ')}
-         FROM jsonb_to_recordset($${options.param}::jsonb) AS a(${EVENT_COLUMNS.map(([column, type]) => `${column} ${type}`).join(', ')})${gate}`;
+       SELECT a.id, ${OCCURRED_AT}, ${values.join(', ')}
+         FROM jsonb_to_recordset($${options.param}::jsonb) AS a(${EVENT_COLUMNS.map(([column, type]) => `${column} ${type}`).join(', ')})${joined}${gate}`;
     return { sql, params: [`[${rows.join(',')}]`] };
   }
 }

@@ -6,12 +6,13 @@ import { NotificationEmitter } from '@switchboard/notifications';
 import { executionEvent } from './execution-notification';
 import type { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
-import { type Actor, APP_CONFIG, type AppConfig, LOGGER, type Logger, REDIS, SecretBox, TransactionRunner, queryPrepared, rowsOf } from '@switchboard/core';
-import { AuditWriter } from '@switchboard/audit';
+import { type Actor, APP_CONFIG, type AppConfig, LOGGER, type Logger, REDIS, SecretBox, StatementBatcher, TransactionRunner, queryPrepared, rowsOf } from '@switchboard/core';
+import { type AuditRecord, AuditWriter } from '@switchboard/audit';
 import type { ProcedureDefinition, StepDefinition } from '@switchboard/procedures';
 import { ExecutionWorkspace, OutputBudget, runHttpStep, runShellStep, StepLauncher, type StepLine, type StepResult } from '@switchboard/runner';
 import type { ExecutionEntity, ExecutionStepRecord } from './execution.entity';
 import { auditActionFor, type ExecutionStatus } from './execution-state';
+import type { LogLine } from './execution-events';
 import { ExecutionLogWriter, logLineArrays } from './execution-log-writer';
 
 /** `done-limited`: finished a run of a procedure with a concurrency limit, so a waiting run may go now. */
@@ -63,6 +64,28 @@ interface FinishedRun {
   workspaces: ExecutionWorkspace[];
 }
 
+/** A claim as the claim batcher carries it. */
+interface RunClaim {
+  executionId: string;
+  workerId: string;
+}
+
+/** What the end of one run writes, as the end batcher carries it. */
+interface RunEnd {
+  execution: RunnableExecution;
+  workerId: string;
+  outcome: RunOutcome;
+  steps: ExecutionStepRecord[];
+  outputs: Record<string, Record<string, string>>;
+  /** The lines not stored yet (at least the closing one), the last seq and their bytes. */
+  lines: LogLine[];
+  lastSeq: number;
+  bytes: number;
+}
+
+/** The claim's event says what was claimed: its details come from the claimed row (the `claimed` CTE). */
+const CLAIM_DETAILS_SQL = `jsonb_build_object('procedure', claimed.procedure_name, 'version', claimed.version, 'attempt', claimed.attempt)`;
+
 /**
  * Runs one execution on a worker: claims it with a conditional update (a job delivered twice never
  * runs twice), runs its steps in order as supervised child processes or HTTP requests, streams
@@ -76,6 +99,19 @@ export class ExecutionEngine implements OnModuleDestroy {
   private readonly ending = new Set<Promise<void>>();
   /** Makes the steps' files and processes: forking this large process for every step would cost more. */
   private readonly launcher: StepLauncher;
+  /**
+   * Group commit of claims and ends, as the api does for triggers: one goes at once while fewer
+   * than two are being written, so a worker that is not busy waits for nothing; under load, those
+   * that arrive meanwhile share the next statement and its commit, each with its own audit event.
+   */
+  private readonly claims = new StatementBatcher<RunClaim, RunnableExecution | undefined>({
+    maxInFlight: 2, maxBatch: 64,
+    run: async (claims) => (claims.length === 1 ? [await this.claimOne(claims[0])] : this.claimMany(claims)),
+  });
+  private readonly ends = new StatementBatcher<RunEnd, boolean>({
+    maxInFlight: 2, maxBatch: 64,
+    run: (ends) => this.retryWhileDatabaseDown(ends.map((end) => end.execution.id), async () => (ends.length === 1 ? [await this.endOne(ends[0])] : this.endMany(ends))),
+  });
 
   constructor(
     private readonly dataSource: DataSource,
@@ -167,19 +203,23 @@ export class ExecutionEngine implements OnModuleDestroy {
   /**
    * queued → running with its audit event, atomically, and the execution with its pinned
    * definition as it was claimed. A procedure without a concurrency limit is claimed by one
-   * conditional UPDATE that also returns what the run needs and writes the event (one round trip);
-   * one with a limit goes through claimLimited.
+   * conditional UPDATE that also returns what the run needs and writes the event (one round trip,
+   * shared with other claims under load); one with a limit goes through claimLimited.
    */
   private async claim(executionId: string, workerId: string): Promise<RunnableExecution | 'busy' | 'skipped'> {
-    // The common case, one autocommit statement: the claim, what the run needs, and its audit
-    // event, whose project and details come from the claimed row.
-    const audit = this.audit.statement(this.workerActor(workerId), {
-      action: auditActionFor('running'), outcome: 'succeeded', resourceType: 'execution', resourceId: executionId, details: { workerId },
-    }, {
-      firstParam: 3, from: 'claimed',
-      sql: { projectId: 'claimed.project_id', details: `jsonb_build_object('procedure', claimed.procedure_name, 'version', claimed.version, 'attempt', claimed.attempt)` },
+    return (await this.claims.submit({ executionId, workerId })) ?? this.claimLimited(executionId, workerId);
+  }
+
+  private claimRecord({ executionId, workerId }: RunClaim): AuditRecord {
+    return { action: auditActionFor('running'), outcome: 'succeeded', resourceType: 'execution', resourceId: executionId, details: { workerId } };
+  }
+
+  /** The common case, one autocommit statement: the claim, what the run needs, and its audit event, whose project and details come from the claimed row. */
+  private async claimOne(claim: RunClaim): Promise<RunnableExecution | undefined> {
+    const audit = this.audit.statement(this.workerActor(claim.workerId), this.claimRecord(claim), {
+      firstParam: 3, from: 'claimed', sql: { projectId: 'claimed.project_id', details: CLAIM_DETAILS_SQL },
     });
-    const claimed = runnableFrom((await queryPrepared<RunnableRow>(this.dataSource, 'execution_claim',
+    return runnableFrom((await queryPrepared<RunnableRow>(this.dataSource, 'execution_claim',
       `WITH claimed AS (
          UPDATE executions e SET status = 'running', started_at = now(), worker_id = $2, attempt = e.attempt + 1, status_reason = NULL
            FROM procedure_versions v, procedures p
@@ -188,9 +228,35 @@ export class ExecutionEngine implements OnModuleDestroy {
          RETURNING ${RUNNABLE_COLUMNS}
        ), audited AS (${audit.sql})
        SELECT * FROM claimed`,
-      [executionId, workerId, ...audit.params],
+      [claim.executionId, claim.workerId, ...audit.params],
     ))[0]);
-    return claimed ?? this.claimLimited(executionId, workerId);
+  }
+
+  /**
+   * Several claims in one statement, under the same condition as alone; an event is written for
+   * each run that was claimed. A run named twice is claimed for the first only (the other gets
+   * nothing and goes on to claimLimited, which finds it no longer queued).
+   */
+  private async claimMany(claims: RunClaim[]): Promise<Array<RunnableExecution | undefined>> {
+    const first = new Map<string, RunClaim>();
+    for (const claim of claims) if (!first.has(claim.executionId)) first.set(claim.executionId, claim);
+    const distinct = [...first.values()];
+    const audit = this.audit.batchStatement(distinct.map((claim) => ({ actor: this.workerActor(claim.workerId), record: this.claimRecord(claim) })), {
+      param: 3, join: { from: 'claimed', idColumn: 'id', projectId: 'claimed.project_id', details: CLAIM_DETAILS_SQL },
+    });
+    const rows = await queryPrepared<RunnableRow>(this.dataSource, 'execution_claim_many',
+      `WITH claimed AS (
+         UPDATE executions e SET status = 'running', started_at = now(), worker_id = c.worker_id, attempt = e.attempt + 1, status_reason = NULL
+           FROM unnest($1::uuid[], $2::text[]) AS c(id, worker_id), procedure_versions v, procedures p
+          WHERE e.id = c.id AND e.status = 'queued' AND v.id = e.version_id AND p.id = e.procedure_id
+            AND coalesce((v.definition->>'concurrency')::numeric, 0) <= 0
+         RETURNING ${RUNNABLE_COLUMNS}
+       ), audited AS (${audit.sql})
+       SELECT * FROM claimed`,
+      [distinct.map((c) => c.executionId), distinct.map((c) => c.workerId), ...audit.params],
+    );
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    return claims.map((claim) => (first.get(claim.executionId) === claim ? runnableFrom(byId.get(claim.executionId)) : undefined));
   }
 
   /**
@@ -375,14 +441,14 @@ export class ExecutionEngine implements OnModuleDestroy {
    * The end state must be recorded even if PostgreSQL is restarting at that moment: retry for a
    * while (the reconciler would otherwise call a finished run worker_lost).
    */
-  private async retryWhileDatabaseDown<T>(executionId: string, work: () => Promise<T>): Promise<T> {
+  private async retryWhileDatabaseDown<T>(executionIds: string[], work: () => Promise<T>): Promise<T> {
     const deadline = Date.now() + 5 * 60_000;
     for (let attempt = 0; ; attempt += 1) {
       try {
         return await work();
       } catch (error) {
         if (Date.now() > deadline || !isConnectionError(error)) throw error;
-        this.logger.warn({ executionId, attempt }, 'database unavailable while recording the end of an execution; retrying');
+        this.logger.warn({ executionIds, attempt }, 'database unavailable while recording the end of an execution; retrying');
         await new Promise((resolve) => setTimeout(resolve, Math.min(200 * 2 ** attempt, 5_000)));
       }
     }
@@ -392,7 +458,7 @@ export class ExecutionEngine implements OnModuleDestroy {
     return this.config.SWITCHBOARD_KILL_GRACE_MS;
   }
 
-  /** running → terminal: remaining log lines, steps, outputs, the state and its audit event in one statement. */
+  /** running → terminal: remaining log lines, steps, outputs, the state and its audit event in one statement (shared with other ends under load). */
   private async finish(
     execution: RunnableExecution, workerId: string, outcome: RunOutcome, steps: ExecutionStepRecord[],
     outputs: Record<string, Record<string, string>>, log: ExecutionLogWriter,
@@ -400,29 +466,8 @@ export class ExecutionEngine implements OnModuleDestroy {
     const tail = `[switchboard] ${outcome.status}${outcome.reason ? `: ${outcome.reason}` : ''}`;
     log.add('system', null, tail);
     const remaining = await log.takeRemaining();
-    const params: unknown[] = [
-      execution.id, outcome.status, outcome.reason, JSON.stringify(steps), JSON.stringify(outputs), log.lastSeq, remaining.bytes, workerId,
-      ...logLineArrays(remaining.lines),
-    ];
-    const audit = this.audit.statement(this.workerActor(workerId), {
-      action: auditActionFor(outcome.status), outcome: outcome.status === 'succeeded' ? 'succeeded' : 'failed',
-      resourceType: 'execution', resourceId: execution.id, projectId: execution.projectId, reason: outcome.reason,
-      details: { procedure: execution.procedureName, version: execution.version, steps: steps.map((s) => ({ name: s.name, status: s.status, exitCode: s.exitCode })) },
-    }, { firstParam: params.length + 1, from: 'updated' });
-    // The remaining lines (at least the one above), the end state and its audit event: one
-    // autocommit statement, so one round trip. Nothing is recorded if the run already ended
-    // elsewhere (the reconciler): its verdict stands.
-    const ended = await this.retryWhileDatabaseDown(execution.id, async () => (await queryPrepared<{ id: string }>(this.dataSource, 'execution_end',
-      `WITH inserted AS (
-         INSERT INTO execution_logs (execution_id, seq, ts, stream, step, text)
-         SELECT $1, * FROM unnest($9::int[], $10::timestamptz[], $11::text[], $12::text[], $13::text[])
-       ), updated AS (
-         UPDATE executions SET status = $2, status_reason = $3, finished_at = now(), steps = $4, outputs = $5, log_seq = $6, log_bytes = log_bytes + $7
-          WHERE id = $1 AND status = 'running' AND worker_id = $8 RETURNING id
-       ), audited AS (${audit.sql})
-       SELECT id FROM updated`,
-      [...params, ...audit.params],
-    )).length > 0);
+    // Nothing is recorded if the run already ended elsewhere (the reconciler): its verdict stands.
+    const ended = await this.ends.submit({ execution, workerId, outcome, steps, outputs, lines: remaining.lines, lastSeq: log.lastSeq, bytes: remaining.bytes });
     if (ended) {
       // Live viewers read the lines stored with the end from PostgreSQL when they get `end`; they need not be published too.
       // Not awaited: the job is done once the end is committed, and a worker at concurrency 1 takes its next job a Redis
@@ -432,6 +477,65 @@ export class ExecutionEngine implements OnModuleDestroy {
     } else if (remaining.lines.length > 0) {
       await log.publish({ type: 'lines', lines: remaining.lines });
     }
+  }
+
+  private endRecord({ execution, outcome, steps }: RunEnd): AuditRecord {
+    return {
+      action: auditActionFor(outcome.status), outcome: outcome.status === 'succeeded' ? 'succeeded' : 'failed',
+      resourceType: 'execution', resourceId: execution.id, projectId: execution.projectId, reason: outcome.reason,
+      details: { procedure: execution.procedureName, version: execution.version, steps: steps.map((s) => ({ name: s.name, status: s.status, exitCode: s.exitCode })) },
+    };
+  }
+
+  /** One end: the remaining lines, the end state and its audit event as one autocommit statement, so one round trip. */
+  private async endOne(end: RunEnd): Promise<boolean> {
+    const { execution, outcome } = end;
+    const params: unknown[] = [
+      execution.id, outcome.status, outcome.reason, JSON.stringify(end.steps), JSON.stringify(end.outputs), end.lastSeq, end.bytes, end.workerId,
+      ...logLineArrays(end.lines),
+    ];
+    const audit = this.audit.statement(this.workerActor(end.workerId), this.endRecord(end), { firstParam: params.length + 1, from: 'updated' });
+    return (await queryPrepared<{ id: string }>(this.dataSource, 'execution_end',
+      `WITH inserted AS (
+         INSERT INTO execution_logs (execution_id, seq, ts, stream, step, text)
+         SELECT $1, * FROM unnest($9::int[], $10::timestamptz[], $11::text[], $12::text[], $13::text[])
+       ), updated AS (
+         UPDATE executions SET status = $2, status_reason = $3, finished_at = now(), steps = $4, outputs = $5, log_seq = $6, log_bytes = log_bytes + $7
+          WHERE id = $1 AND status = 'running' AND worker_id = $8 RETURNING id
+       ), audited AS (${audit.sql})
+       SELECT id FROM updated`,
+      [...params, ...audit.params],
+    )).length > 0;
+  }
+
+  /** Several ends in one statement, each under the same condition as alone; an event is written for each run that ended here. */
+  private async endMany(ends: RunEnd[]): Promise<boolean[]> {
+    const lines = ends.flatMap((end) => end.lines.map((line) => ({ id: end.execution.id, line })));
+    const audit = this.audit.batchStatement(ends.map((end) => ({ actor: this.workerActor(end.workerId), record: this.endRecord(end) })), {
+      param: 15, onlyFor: { from: 'updated', idColumn: 'id' },
+    });
+    const updated = await queryPrepared<{ id: string }>(this.dataSource, 'execution_end_many',
+      `WITH inserted AS (
+         INSERT INTO execution_logs (execution_id, seq, ts, stream, step, text)
+         SELECT * FROM unnest($9::uuid[], $10::int[], $11::timestamptz[], $12::text[], $13::text[], $14::text[])
+       ), updated AS (
+         UPDATE executions e SET status = x.status, status_reason = x.reason, finished_at = now(), steps = x.steps, outputs = x.outputs,
+                log_seq = x.log_seq, log_bytes = e.log_bytes + x.log_bytes
+           FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::jsonb[], $6::int[], $7::bigint[], $8::text[])
+                AS x(id, status, reason, steps, outputs, log_seq, log_bytes, worker_id)
+          WHERE e.id = x.id AND e.status = 'running' AND e.worker_id = x.worker_id
+         RETURNING e.id
+       ), audited AS (${audit.sql})
+       SELECT id FROM updated`,
+      [
+        ends.map((end) => end.execution.id), ends.map((end) => end.outcome.status), ends.map((end) => end.outcome.reason),
+        ends.map((end) => JSON.stringify(end.steps)), ends.map((end) => JSON.stringify(end.outputs)), ends.map((end) => end.lastSeq),
+        ends.map((end) => end.bytes), ends.map((end) => end.workerId),
+        lines.map((l) => l.id), ...logLineArrays(lines.map((l) => l.line)), ...audit.params,
+      ],
+    );
+    const ids = new Set(updated.map((row) => row.id));
+    return ends.map((end) => ids.has(end.execution.id));
   }
 }
 
