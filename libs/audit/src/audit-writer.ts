@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import { type Actor, redactSecrets } from '@switchboard/core';
+import { type Actor, redactSecrets, uuidV7 } from '@switchboard/core';
 import type { AuditOutcome } from './audit-event.entity';
 
 export interface AuditRecord {
@@ -121,20 +120,6 @@ function eventColumns(actor: Actor, record: AuditRecord): { id: string; columns:
     ['project_id', record.projectId ?? null], ['outcome', record.outcome], ['reason', sanitize(record.reason?.slice(0, 2000)) ?? null],
   ];
   return { id, columns, details };
-}
-
-/**
- * A time-ordered UUID (RFC 9562 version 7): 48 bits of Unix milliseconds, then random bits. New
- * events then land at the right edge of the id index instead of on a random page of it, which
- * after each checkpoint would cost a full-page image in the WAL.
- */
-export function uuidV7(now = Date.now()): string {
-  // The random bits come from a version 4 UUID (xxxxxxxx-xxxx-4xxx-Vxxx-xxxxxxxxxxxx, variant
-  // already RFC): randomUUID draws on a cache refilled once per 128 ids, where randomBytes makes
-  // a system call each time, three times per execution.
-  const random = randomUUID();
-  const time = now.toString(16).padStart(12, '0');
-  return `${time.slice(0, 8)}-${time.slice(8, 12)}-7${random.slice(15)}`;
 }
 
 /** PostgreSQL text cannot hold NUL; strip it so hashing sees what is stored. */

@@ -16,3 +16,4 @@ export * from './confirmed-subscription';
 export * from './invalidated-cache';
 export * from './invalidation-channel';
 export * from './statement-batcher';
+export * from './uuid-v7';

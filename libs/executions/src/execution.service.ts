@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { NotificationEmitter } from '@switchboard/notifications';
 import { executionEvent } from './execution-notification';
@@ -6,7 +5,7 @@ import type { Redis } from 'ioredis';
 import { DataSource, type EntityManager } from 'typeorm';
 import {
   type Actor, APP_CONFIG, type AppConfig, CANCEL_CHANNEL, ConflictError, ForbiddenError, LOGGER, type Logger, NotFoundError, NotVisibleError, REDIS, SecretBox, TransactionRunner,
-  StatementBatcher, UnprocessableError, queryPrepared, rowsOf,
+  StatementBatcher, UnprocessableError, queryPrepared, rowsOf, uuidV7,
 } from '@switchboard/core';
 import { type AuditRecord, AuditWriter } from '@switchboard/audit';
 import { accessFilter, type CallerAbility } from '@switchboard/access';
@@ -146,7 +145,7 @@ export class ExecutionService {
     const secretValues = secretParameterValues(definition, validated.params);
     const status: ExecutionStatus = needsApproval(definition, validated.params) ? 'pending_approval' : 'queued';
     return Object.assign(new ExecutionEntity(), {
-      id: randomUUID(), procedureId: target.procedureId, projectId: target.projectId, versionId: version.id, version: version.version,
+      id: uuidV7(), procedureId: target.procedureId, projectId: target.projectId, versionId: version.id, version: version.version,
       status, statusReason: status === 'pending_approval' ? 'waiting for approval' : null,
       params: redactParameters(definition, validated.params),
       secretParams: Object.keys(secretValues).length > 0 ? this.secrets.seal(JSON.stringify(secretValues)) : null,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { uuidV7 } from './audit-writer';
+import { uuidV7 } from './uuid-v7';
 
 describe('uuidV7', () => {
   it('is a valid version 7 UUID that sorts by time', () => {
