@@ -86,6 +86,20 @@ interface RunEnd {
 /** The claim's event says what was claimed: its details come from the claimed row (the `claimed` CTE). */
 const CLAIM_DETAILS_SQL = `jsonb_build_object('procedure', claimed.procedure_name, 'version', claimed.version, 'attempt', claimed.attempt)`;
 
+/** The claim's event; its project and the claimed procedure, version and attempt come from the claimed row (CLAIM_DETAILS_SQL). */
+function claimRecord({ executionId, workerId }: RunClaim): AuditRecord {
+  return { action: auditActionFor('running'), outcome: 'succeeded', resourceType: 'execution', resourceId: executionId, details: { workerId } };
+}
+
+/** The end's event. */
+function endRecord({ execution, outcome, steps }: RunEnd): AuditRecord {
+  return {
+    action: auditActionFor(outcome.status), outcome: outcome.status === 'succeeded' ? 'succeeded' : 'failed',
+    resourceType: 'execution', resourceId: execution.id, projectId: execution.projectId, reason: outcome.reason,
+    details: { procedure: execution.procedureName, version: execution.version, steps: steps.map((s) => ({ name: s.name, status: s.status, exitCode: s.exitCode })) },
+  };
+}
+
 /**
  * Runs one execution on a worker: claims it with a conditional update (a job delivered twice never
  * runs twice), runs its steps in order as supervised child processes or HTTP requests, streams
@@ -103,6 +117,8 @@ export class ExecutionEngine implements OnModuleDestroy {
    * Group commit of claims and ends, as the api does for triggers: one goes at once while fewer
    * than two are being written, so a worker that is not busy waits for nothing; under load, those
    * that arrive meanwhile share the next statement and its commit, each with its own audit event.
+   * A batch of one keeps the single-run statement (positional parameters, a primary-key lookup),
+   * so an idle worker runs exactly what it ran before batching.
    */
   private readonly claims = new StatementBatcher<RunClaim, RunnableExecution | undefined>({
     maxInFlight: 2, maxBatch: 64,
@@ -210,13 +226,9 @@ export class ExecutionEngine implements OnModuleDestroy {
     return (await this.claims.submit({ executionId, workerId })) ?? this.claimLimited(executionId, workerId);
   }
 
-  private claimRecord({ executionId, workerId }: RunClaim): AuditRecord {
-    return { action: auditActionFor('running'), outcome: 'succeeded', resourceType: 'execution', resourceId: executionId, details: { workerId } };
-  }
-
   /** The common case, one autocommit statement: the claim, what the run needs, and its audit event, whose project and details come from the claimed row. */
   private async claimOne(claim: RunClaim): Promise<RunnableExecution | undefined> {
-    const audit = this.audit.statement(this.workerActor(claim.workerId), this.claimRecord(claim), {
+    const audit = this.audit.statement(this.workerActor(claim.workerId), claimRecord(claim), {
       firstParam: 3, from: 'claimed', sql: { projectId: 'claimed.project_id', details: CLAIM_DETAILS_SQL },
     });
     return runnableFrom((await queryPrepared<RunnableRow>(this.dataSource, 'execution_claim',
@@ -241,7 +253,7 @@ export class ExecutionEngine implements OnModuleDestroy {
     const first = new Map<string, RunClaim>();
     for (const claim of claims) if (!first.has(claim.executionId)) first.set(claim.executionId, claim);
     const distinct = [...first.values()];
-    const audit = this.audit.batchStatement(distinct.map((claim) => ({ actor: this.workerActor(claim.workerId), record: this.claimRecord(claim) })), {
+    const audit = this.audit.batchStatement(distinct.map((claim) => ({ actor: this.workerActor(claim.workerId), record: claimRecord(claim) })), {
       param: 3, join: { from: 'claimed', idColumn: 'id', projectId: 'claimed.project_id', details: CLAIM_DETAILS_SQL },
     });
     const rows = await queryPrepared<RunnableRow>(this.dataSource, 'execution_claim_many',
@@ -479,14 +491,6 @@ export class ExecutionEngine implements OnModuleDestroy {
     }
   }
 
-  private endRecord({ execution, outcome, steps }: RunEnd): AuditRecord {
-    return {
-      action: auditActionFor(outcome.status), outcome: outcome.status === 'succeeded' ? 'succeeded' : 'failed',
-      resourceType: 'execution', resourceId: execution.id, projectId: execution.projectId, reason: outcome.reason,
-      details: { procedure: execution.procedureName, version: execution.version, steps: steps.map((s) => ({ name: s.name, status: s.status, exitCode: s.exitCode })) },
-    };
-  }
-
   /** One end: the remaining lines, the end state and its audit event as one autocommit statement, so one round trip. */
   private async endOne(end: RunEnd): Promise<boolean> {
     const { execution, outcome } = end;
@@ -494,7 +498,7 @@ export class ExecutionEngine implements OnModuleDestroy {
       execution.id, outcome.status, outcome.reason, JSON.stringify(end.steps), JSON.stringify(end.outputs), end.lastSeq, end.bytes, end.workerId,
       ...logLineArrays(end.lines),
     ];
-    const audit = this.audit.statement(this.workerActor(end.workerId), this.endRecord(end), { firstParam: params.length + 1, from: 'updated' });
+    const audit = this.audit.statement(this.workerActor(end.workerId), endRecord(end), { firstParam: params.length + 1, from: 'updated' });
     return (await queryPrepared<{ id: string }>(this.dataSource, 'execution_end',
       `WITH inserted AS (
          INSERT INTO execution_logs (execution_id, seq, ts, stream, step, text)
@@ -511,7 +515,7 @@ export class ExecutionEngine implements OnModuleDestroy {
   /** Several ends in one statement, each under the same condition as alone; an event is written for each run that ended here. */
   private async endMany(ends: RunEnd[]): Promise<boolean[]> {
     const lines = ends.flatMap((end) => end.lines.map((line) => ({ id: end.execution.id, line })));
-    const audit = this.audit.batchStatement(ends.map((end) => ({ actor: this.workerActor(end.workerId), record: this.endRecord(end) })), {
+    const audit = this.audit.batchStatement(ends.map((end) => ({ actor: this.workerActor(end.workerId), record: endRecord(end) })), {
       param: 15, onlyFor: { from: 'updated', idColumn: 'id' },
     });
     const updated = await queryPrepared<{ id: string }>(this.dataSource, 'execution_end_many',
