@@ -7,7 +7,7 @@ import type TestAgent from 'supertest/lib/agent';
 import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
 import { Client } from 'pg';
 import { SYSTEM_ACTOR } from '@switchboard/core';
-import { AuditQueryService, AuditSealer, AuditWriter, type AuditEventRow } from '@switchboard/audit';
+import { AuditQueryService, AuditSealer, AuditWriter, SEALABLE_PROBE_SQL, type AuditEventRow } from '@switchboard/audit';
 import { createDataSource } from '@switchboard/platform';
 import { adminToken, loginAgent, startTestApi, type TestApi, uniqueName } from './support/test-api';
 import { startTestWorker, type TestWorker } from './support/test-worker';
@@ -293,6 +293,32 @@ describe('audit log: tamper evidence', () => {
     expect(verified.body).toMatchObject({ ok: true });
     expect(verified.body.checked).toBeGreaterThanOrEqual(10_000);
   }, 120_000);
+
+  it('polls for sealable events with an index probe, not a scan of the whole audit log', async () => {
+    // A log of some size, sealed, with fresh statistics: the plan PostgreSQL picks for the
+    // background sealer's poll, with the chain's end bound as it is bound there. (On a few
+    // hundred rows a scan is the cheaper plan, and rightly chosen.)
+    const dataSource = await createDataSource({ url: stack.env.DATABASE_URL, poolSize: 1 }).initialize();
+    try {
+      await dataSource.query(
+        `INSERT INTO audit_events (id, occurred_at, actor_type, actor_name, action, outcome, details)
+         SELECT gen_random_uuid(), now(), 'system', 'test', 'test.probe', 'succeeded', '{}' FROM generate_series(1, 10000)`,
+      );
+      await new AuditSealer(dataSource).sealAll();
+      await dataSource.query('ANALYZE audit_events');
+      const end = await new AuditSealer(dataSource).chainEnd();
+      const [{ 'QUERY PLAN': plan }] = (await dataSource.query(`EXPLAIN (FORMAT JSON) ${SEALABLE_PROBE_SQL}`, [end.xid, end.seq])) as Array<{ 'QUERY PLAN': unknown }>;
+      const scans: string[] = [];
+      const walk = (node: { 'Node Type': string; 'Relation Name'?: string; 'Index Name'?: string; Plans?: unknown[] }): void => {
+        if (node['Relation Name'] === 'audit_events') scans.push(`${node['Node Type']} ${node['Index Name'] ?? ''}`.trim());
+        for (const child of node.Plans ?? []) walk(child as typeof node);
+      };
+      walk((plan as Array<{ Plan: Parameters<typeof walk>[0] }>)[0].Plan);
+      expect(scans).toEqual(['Index Only Scan audit_events_chain_order_idx']);
+    } finally {
+      await dataSource.destroy();
+    }
+  });
 
   it('seals an event whose transaction commits after later ones, and skips the seq of a rolled-back one', async () => {
     const dataSource = await createDataSource({ url: stack.env.DATABASE_URL, poolSize: 4 }).initialize();
