@@ -24,7 +24,7 @@ const sealable = (headXid: string, headSeq: string): string =>
  * The end is bound as parameters, read first. Joined in the same statement, its values were
  * unknown to the planner, which guessed a third of the table past them and chose a sequential
  * scan for the EXISTS: the unsealed events are the newest, at the table's end, so every poll read
- * the whole table (12–19 ms at 30,000 events in the benchmark, and growing with the audit log).
+ * the whole table (8–19 ms at 17,500–35,400 events in the benchmark, and growing with the audit log).
  * With the values bound, the probe walks audit_events_chain_order_idx from the end.
  */
 export const SEALABLE_PROBE_SQL = `SELECT EXISTS (SELECT 1 FROM audit_events e WHERE ${sealable('$1::bigint', '$2::bigint')}) AS work`;
