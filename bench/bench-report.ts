@@ -16,7 +16,7 @@ export interface BenchResult {
   machine: { cpus: number; cpuModel: string; memoryGb: number; node: string; platform: string; postgres: string; redis: string; loadAverageAtStart: number[] };
   settings: { runs: number; latencyRuns: number; warmup: number; inflight: number; pollMs: number; rounds: number; concurrencies: number[]; runtime: string; processes: string };
   wallTimeSeconds: number;
-  latency: { switchboard: LatencyResult; bare: LatencyResult; ratio: { p50: number; p99: number; dbP50: number; dbP99: number } };
+  latency: { switchboard: LatencyResult; bare: LatencyResult; ratio: { p50: number; p99: number; dbP50: number; dbP99: number; p50MedianOfRounds: number } };
   throughput: { switchboard: ThroughputEntry[]; bare: ThroughputEntry[]; ratio: Record<string, number> };
   baselines: { switchboard: PerExecutionCounts & { seconds: number }; bare: PerExecutionCounts & { seconds: number } };
 }
@@ -41,7 +41,7 @@ export function formatReport(r: BenchResult): string {
   const out: string[] = [];
   const m = r.machine;
   out.push(`Switchboard execution engine benchmark — ${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GB, node ${m.node}, ${m.postgres}, Redis ${m.redis}; load average at start ${m.loadAverageAtStart.join(' ')}`);
-  out.push(`N=${r.settings.runs} per throughput run (+${r.settings.warmup} warm-up), ${r.settings.latencyRuns} sequential latency runs, ` +
+  out.push(`N=${r.settings.runs} per throughput run (+${r.settings.warmup} warm-up), ${r.settings.latencyRuns} sequential latency runs${r.settings.rounds > 1 ? ` per round (${r.settings.rounds} rounds)` : ''}, ` +
     `${r.settings.inflight} triggers in flight; ${r.settings.processes}; wall time ${r.wallTimeSeconds} s`);
   out.push('');
   out.push('Latency, ms (sequential runs)');
@@ -64,6 +64,10 @@ export function formatReport(r: BenchResult): string {
     if (result.foreignCpuShare > 0.1) out.push(`WARNING: during the ${name} latency runs, ${Math.round(result.foreignCpuShare * 100)}% of the machine's CPU went to other work; those figures are disturbed.`);
   }
   out.push(`ratio switchboard/bare, trigger → step running: p50 ${L.ratio.p50}×, p99 ${L.ratio.p99}×; queued_at → started_at: p50 ${L.ratio.dbP50}×, p99 ${L.ratio.dbP99}×`);
+  if (r.settings.rounds > 1) {
+    out.push(`trigger → step running p50 by round: switchboard ${L.switchboard.p50ByRound.join(' / ')} ms, bare ${L.bare.p50ByRound.join(' / ')} ms; ` +
+      `median of the rounds' ratios ${L.ratio.p50MedianOfRounds}× (the table pools the ${r.settings.rounds} rounds' runs)`);
+  }
   out.push('');
   out.push('Throughput of trivial executions (one bash step `true`)');
   const T = r.throughput;

@@ -22,8 +22,34 @@ export interface LatencyResult {
   runningToFinished: LatencySummary;
   /** Sending the trigger → the end event (Redis) reached the benchmark. */
   triggerToEnd: LatencySummary;
-  /** Share of the machine's CPU that went to other work meanwhile (0–1); see ThroughputResult. */
+  /** Share of the machine's CPU that went to other work meanwhile (0–1), the highest of the turns; see ThroughputResult. */
   foreignCpuShare: number;
+  /** trigger → step running p50 of each turn, in round order (BENCH_ROUNDS turns; the figures above pool them). */
+  p50ByRound: number[];
+}
+
+type Stretch = Exclude<keyof LatencyResult, 'runs' | 'failed' | 'foreignCpuShare' | 'p50ByRound'>;
+const STRETCHES: Stretch[] = ['triggerToRunning', 'dbQueuedToStarted', 'triggerToAccepted', 'triggerToQueued', 'startedToRunning', 'runningToFinished', 'triggerToEnd'];
+
+/** One turn of sequential runs: every run's milliseconds per stretch, kept to be pooled with the other turns'. */
+export interface LatencyTurn {
+  round: number;
+  samples: Record<Stretch, number[]>;
+  failed: number;
+  foreignCpuShare: number;
+}
+
+/** The turns' runs pooled into one summary per stretch, with each turn's own p50. */
+export function poolTurns(turns: LatencyTurn[]): LatencyResult {
+  const ordered = [...turns].sort((a, b) => a.round - b.round);
+  const pooled = (stretch: Stretch): LatencySummary => summarizeLatency(ordered.flatMap((turn) => turn.samples[stretch]));
+  return {
+    runs: ordered.reduce((sum, turn) => sum + turn.samples.triggerToRunning.length, 0),
+    failed: ordered.reduce((sum, turn) => sum + turn.failed, 0),
+    ...(Object.fromEntries(STRETCHES.map((stretch) => [stretch, pooled(stretch)])) as Record<Stretch, LatencySummary>),
+    foreignCpuShare: Math.max(0, ...ordered.map((turn) => turn.foreignCpuShare)),
+    p50ByRound: ordered.map((turn) => summarizeLatency(turn.samples.triggerToRunning).p50),
+  };
 }
 
 /**
@@ -32,8 +58,8 @@ export interface LatencyResult {
  */
 export async function measureLatency(
   pipeline: Pipeline, running: RunningPipeline, db: BenchDatabase, marks: StepMarks,
-  options: { batch: string; warmup: number; runs: number; sharedComponents: Record<string, number>; log: (line: string) => void },
-): Promise<LatencyResult> {
+  options: { batch: string; round: number; warmup: number; runs: number; sharedComponents: Record<string, number>; log: (line: string) => void },
+): Promise<LatencyTurn> {
   const watcher = await running.watchEnds();
   const meter = new CpuMeter({ ...running.cpuComponents(), ...options.sharedComponents, bench: 'self' });
   const samples: Array<{ id: string; sentAt: number; acceptedAt: number; endedAt: number; runningAt: number }> = [];
@@ -66,15 +92,17 @@ export async function measureLatency(
       return r ? [f(s, r)] : [];
     });
   return {
-    runs: samples.length,
+    round: options.round,
+    samples: {
+      triggerToRunning: samples.map((s) => s.runningAt - s.sentAt),
+      dbQueuedToStarted: pick((_s, r) => r.started - r.queued),
+      triggerToAccepted: samples.map((s) => s.acceptedAt - s.sentAt),
+      triggerToQueued: pick((s, r) => r.queued - s.sentAt),
+      startedToRunning: pick((s, r) => s.runningAt - r.started),
+      runningToFinished: pick((s, r) => r.finished - s.runningAt),
+      triggerToEnd: samples.map((s) => s.endedAt - s.sentAt),
+    },
     failed,
-    triggerToRunning: summarizeLatency(samples.map((s) => s.runningAt - s.sentAt)),
-    dbQueuedToStarted: summarizeLatency(pick((_s, r) => r.started - r.queued)),
-    triggerToAccepted: summarizeLatency(samples.map((s) => s.acceptedAt - s.sentAt)),
-    triggerToQueued: summarizeLatency(pick((s, r) => r.queued - s.sentAt)),
-    startedToRunning: summarizeLatency(pick((s, r) => s.runningAt - r.started)),
-    runningToFinished: summarizeLatency(pick((s, r) => r.finished - s.runningAt)),
-    triggerToEnd: summarizeLatency(samples.map((s) => s.endedAt - s.sentAt)),
     foreignCpuShare: Math.round((cpu.byComponent.other / (cpu.wallMs * cpus().length)) * 100) / 100,
   };
 }

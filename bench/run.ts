@@ -15,7 +15,7 @@ import { BenchDatabase, type CounterDelta } from './bench-database';
 import { type BenchResult, formatReport, ratioOf, type ThroughputEntry } from './bench-report';
 import { startBenchStack } from './bench-stack';
 import { type Bracketed, perExecution, withCommitCount } from './commit-bracket';
-import { measureLatency } from './latency-scenario';
+import { type LatencyTurn, measureLatency, poolTurns } from './latency-scenario';
 import type { BatchSpec, Pipeline } from './pipeline';
 import { StepMarks } from './step-marks';
 import { SwitchboardPipeline } from './switchboard-pipeline';
@@ -67,27 +67,33 @@ async function main(): Promise<void> {
     const marks = new StepMarks(stack.marksDir);
     const shared = { postgres: stack.postmasterPid(), redis: stack.redis.process.pid as number };
     const pipelines: Pipeline[] = [new SwitchboardPipeline(stack, teardown, marks, runtime), new BarePipeline(stack, teardown, marks, runtime)];
-    // One batch (procedure, or bare batch label) per throughput run: progress counts the batch's rows.
+    // One batch (procedure, or bare batch label) per latency turn and per throughput run: progress counts the batch's rows.
+    const latencyBatch = (round: number): string => `latency${round > 1 ? `-r${round}` : ''}`;
     const throughputBatch = (concurrency: number, round: number): string => `throughput-c${concurrency}${round > 1 ? `-r${round}` : ''}`;
     // Each warm-up has a batch of its own, so the measured window's progress poll counts only the measured runs.
     const warmupBatch = (label: string): string => `${label}-warmup`;
     const batches: BatchSpec[] = [
-      { label: 'latency', kind: 'mark' },
-      { label: warmupBatch('latency'), kind: 'trivial' },
+      ...Array.from({ length: settings.rounds }, (_, i) => latencyBatch(i + 1))
+        .flatMap((label) => [{ label, kind: 'mark' as const }, { label: warmupBatch(label), kind: 'trivial' as const }]),
       ...settings.concurrencies.flatMap((c) => Array.from({ length: settings.rounds }, (_, i) => throughputBatch(c, i + 1))
         .flatMap((label) => [{ label, kind: 'trivial' as const }, { label: warmupBatch(label), kind: 'trivial' as const }])),
     ];
 
-    const latency = new Map<string, Awaited<ReturnType<typeof measureLatency>>>();
-    for (const pipeline of pipelines) {
-      log(`${pipeline.name}: starting (concurrency ${LATENCY_CONCURRENCY}) for ${settings.latencyRuns} sequential runs after ${settings.warmup} warm-up runs and ${LATENCY_SEQUENTIAL_WARMUP} sequential ones`);
+    // With BENCH_ROUNDS > 1 the latency runs take turns too, each turn with fresh processes: a
+    // process's own luck (where the scheduler puts it, what it compiled) and the machine's drift
+    // then weigh on both pipelines alike. The figures pool every turn's runs.
+    const latencyTurns = new Map<string, LatencyTurn[]>(pipelines.map((p) => [p.name, []]));
+    const prepared = new Set<Pipeline>();
+    for (const { pipeline, round } of takingTurns(pipelines, settings.rounds)) {
+      log(`${pipeline.name}: starting (concurrency ${LATENCY_CONCURRENCY}) for ${settings.latencyRuns} sequential runs after ${settings.warmup} warm-up runs and ${LATENCY_SEQUENTIAL_WARMUP} sequential ones${settings.rounds > 1 ? `, round ${round} of ${settings.rounds}` : ''}`);
       const running = await pipeline.start(LATENCY_CONCURRENCY);
       try {
-        await pipeline.prepare(running, batches);
+        if (!prepared.has(pipeline)) await pipeline.prepare(running, batches);
+        prepared.add(pipeline);
         // The warm-up as in the throughput runs (5,000 sequential runs would take a minute), then a few sequential ones for the marking step.
-        await warmUp(pipeline, running, db, { batch: pipeline.batch(warmupBatch('latency')), count: settings.warmup, inflight: settings.inflight, pollMs: settings.pollMs });
-        latency.set(pipeline.name, await measureLatency(pipeline, running, db, marks, {
-          batch: pipeline.batch('latency'), warmup: LATENCY_SEQUENTIAL_WARMUP, runs: settings.latencyRuns, sharedComponents: shared, log,
+        await warmUp(pipeline, running, db, { batch: pipeline.batch(warmupBatch(latencyBatch(round))), count: settings.warmup, inflight: settings.inflight, pollMs: settings.pollMs });
+        (latencyTurns.get(pipeline.name) as LatencyTurn[]).push(await measureLatency(pipeline, running, db, marks, {
+          batch: pipeline.batch(latencyBatch(round)), round, warmup: LATENCY_SEQUENTIAL_WARMUP, runs: settings.latencyRuns, sharedComponents: shared, log,
         }));
       } finally {
         await running.stop();
@@ -107,11 +113,10 @@ async function main(): Promise<void> {
     }
 
     const throughput = new Map<string, ThroughputEntry[]>(pipelines.map((p) => [p.name, []]));
-    // With BENCH_ROUNDS > 1 the pipelines take turns, the order swapped every round, so a machine
-    // whose speed drifts within minutes disturbs both alike; the ratio is the median of the rounds'.
+    // With BENCH_ROUNDS > 1 the pipelines take turns, so a machine whose speed drifts within
+    // minutes disturbs both alike; the ratio is the median of the rounds'.
     for (const concurrency of settings.concurrencies) {
-      const turns = Array.from({ length: settings.rounds }, (_, i) => (i % 2 === 0 ? pipelines : [...pipelines].reverse()).map((pipeline) => ({ pipeline, round: i + 1 })));
-      for (const { pipeline, round } of turns.flat()) {
+      for (const { pipeline, round } of takingTurns(pipelines, settings.rounds)) {
         log(`${pipeline.name}: ${settings.runs} trivial executions at worker concurrency ${concurrency}${settings.rounds > 1 ? `, round ${round} of ${settings.rounds}` : ''}`);
         const bracket = await withCommitCount(db, async () => {
           const running = await pipeline.start(concurrency);
@@ -132,8 +137,8 @@ async function main(): Promise<void> {
       }
     }
 
-    const ours = latency.get('switchboard') as BenchResult['latency']['switchboard'];
-    const bare = latency.get('bare') as BenchResult['latency']['bare'];
+    const ours = poolTurns(latencyTurns.get('switchboard') as LatencyTurn[]);
+    const bare = poolTurns(latencyTurns.get('bare') as LatencyTurn[]);
     const oursThroughput = throughput.get('switchboard') as ThroughputEntry[];
     const bareThroughput = throughput.get('bare') as ThroughputEntry[];
     const [{ version }] = await db.query<{ version: string }>('SELECT version()');
@@ -163,6 +168,7 @@ async function main(): Promise<void> {
           p99: ratioOf(ours.triggerToRunning.p99, bare.triggerToRunning.p99),
           dbP50: ratioOf(ours.dbQueuedToStarted.p50, bare.dbQueuedToStarted.p50),
           dbP99: ratioOf(ours.dbQueuedToStarted.p99, bare.dbQueuedToStarted.p99),
+          p50MedianOfRounds: medianOf(ours.p50ByRound.map((p50, i) => ratioOf(p50, bare.p50ByRound[i] ?? NaN))),
         },
       },
       throughput: {
@@ -179,6 +185,11 @@ async function main(): Promise<void> {
     log('stopping everything the benchmark started');
     await teardown.runAll();
   }
+}
+
+/** Every pipeline once per round, the order swapped every round (A B, B A, A B, …). */
+function takingTurns(pipelines: Pipeline[], rounds: number): Array<{ pipeline: Pipeline; round: number }> {
+  return Array.from({ length: rounds }, (_, i) => (i % 2 === 0 ? pipelines : [...pipelines].reverse()).map((pipeline) => ({ pipeline, round: i + 1 }))).flat();
 }
 
 function medianOf(values: number[]): number {
