@@ -314,7 +314,9 @@ describe('audit log: tamper evidence', () => {
         for (const child of node.Plans ?? []) walk(child as typeof node);
       };
       walk((plan as Array<{ Plan: Parameters<typeof walk>[0] }>)[0].Plan);
-      expect(scans).toEqual(['Index Only Scan audit_events_chain_order_idx']);
+      // Index Only Scan once the visibility map is set (vacuumed), a plain Index Scan before: either walks the chain order.
+      expect(scans).toHaveLength(1);
+      expect(scans[0]).toMatch(/^Index (Only )?Scan audit_events_chain_order_idx$/);
     } finally {
       await dataSource.destroy();
     }
