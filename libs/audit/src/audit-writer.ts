@@ -68,14 +68,14 @@ export class AuditWriter {
   /**
    * Many events as one INSERT with a single parameter (a JSON array of the events), for a batch of
    * changes written by one statement (StatementBatcher): the text is the same for any number of
-   * events, so it stays one prepared statement. With `onlyFor`, an event is written only when its
-   * resource id is among the ids a CTE of the same statement returned (the changes that happened).
-   * `join` does the same and also takes the event's project and more details from that CTE's row,
+   * events, so it stays one prepared statement. With `join`, an event is written only when its
+   * resource id is among the ids a CTE of the same statement returned (the changes that happened;
+   * the CTE must return each id once), and may take its project and more details from that row,
    * as `statement()`'s `sql` option does for one event.
    */
   batchStatement(
     events: Array<{ actor: Actor; record: AuditRecord }>,
-    options: { param: number; onlyFor?: { from: string; idColumn: string }; join?: { from: string; idColumn: string; projectId?: string; details?: string } },
+    options: { param: number; join?: { from: string; idColumn: string; projectId?: string; details?: string } },
   ): { sql: string; params: unknown[] } {
     const rows = events.map(({ actor, record }) => {
       const { columns, details } = eventColumns(actor, record);
@@ -84,7 +84,6 @@ export class AuditWriter {
       return `${row.slice(0, -1)},"details":${details}}`;
     });
     const { join } = options;
-    const gate = options.onlyFor ? ` WHERE a.resource_id IN (SELECT ${options.onlyFor.idColumn}::text FROM ${options.onlyFor.from})` : '';
     const joined = join ? ` JOIN ${join.from} ON ${join.from}.${join.idColumn}::text = a.resource_id` : '';
     const values = EVENT_COLUMNS.slice(1).map(([column]) => {
       if (column === 'project_id' && join?.projectId) return join.projectId;
@@ -93,7 +92,7 @@ export class AuditWriter {
     });
     const sql = `INSERT INTO audit_events (${INSERTED_COLUMNS})
        SELECT a.id, ${OCCURRED_AT}, ${values.join(', ')}
-         FROM jsonb_to_recordset($${options.param}::jsonb) AS a(${EVENT_COLUMNS.map(([column, type]) => `${column} ${type}`).join(', ')})${joined}${gate}`;
+         FROM jsonb_to_recordset($${options.param}::jsonb) AS a(${EVENT_COLUMNS.map(([column, type]) => `${column} ${type}`).join(', ')})${joined}`;
     return { sql, params: [`[${rows.join(',')}]`] };
   }
 }

@@ -516,7 +516,7 @@ export class ExecutionEngine implements OnModuleDestroy {
   private async endMany(ends: RunEnd[]): Promise<boolean[]> {
     const lines = ends.flatMap((end) => end.lines.map((line) => ({ id: end.execution.id, line })));
     const audit = this.audit.batchStatement(ends.map((end) => ({ actor: this.workerActor(end.workerId), record: endRecord(end) })), {
-      param: 15, onlyFor: { from: 'updated', idColumn: 'id' },
+      param: 15, join: { from: 'updated', idColumn: 'id' },
     });
     const updated = await queryPrepared<{ id: string }>(this.dataSource, 'execution_end_many',
       `WITH inserted AS (

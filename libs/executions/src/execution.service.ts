@@ -200,7 +200,7 @@ export class ExecutionService {
     const rows = runs.map(({ execution, mustBeActive }) => ({ ...insertRow(execution), must_be_active: mustBeActive }));
     const audit = this.audit.batchStatement(
       runs.map(({ actor, target, execution }) => ({ actor, record: triggerAuditRecord(target, execution) })),
-      { param: 2, onlyFor: { from: 'inserted', idColumn: 'id' } },
+      { param: 2, join: { from: 'inserted', idColumn: 'id' } },
     );
     const columns = INSERT_COLUMNS.map(([column]) => column).join(', ');
     const inserted = await queryPrepared<{ id: string }>(this.dataSource, 'execution_insert_many',
