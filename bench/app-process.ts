@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { resolve } from 'node:path';
+import { createWriteStream } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { type AppRuntime, REPO_ROOT } from './app-runtime';
 import type { Teardown } from './teardown';
 
@@ -44,6 +45,8 @@ export class AppProcess {
     // --cpu-prof, perf counts CPU time only: a wall-clock sampler on a busy 2-core machine charges
     // the time a process waits for a core to whatever call it was in (often writev).
     if (process.env.BENCH_PERF_MAP === '1') profile.push('--perf-basic-prof');
+    // BENCH_NODE_FLAGS="--flag …": extra node flags for every process under test (for experiments).
+    profile.push(...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean));
     const command = options.runtime.command(options.entry);
     const child = spawn(process.execPath, [...profile, ...command.args], {
       cwd: REPO_ROOT,
@@ -52,6 +55,22 @@ export class AppProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const app = new AppProcess(options.name, child);
+    // BENCH_APP_OUTPUT_DIR=<dir>: everything each process prints also goes to <dir>/<pid>.log, each
+    // line prefixed with the epoch milliseconds it arrived at (for --trace-opt and the like, by time).
+    if (process.env.BENCH_APP_OUTPUT_DIR) {
+      const file = createWriteStream(join(resolve(process.env.BENCH_APP_OUTPUT_DIR), `${String(child.pid)}.log`));
+      const stamper = (): ((chunk: Buffer) => void) => {
+        let lineStart = true;
+        return (chunk) => {
+          const text = chunk.toString();
+          file.write(text.replace(/\n(?=.)/gs, `\n${Date.now()} `).replace(/^/, lineStart ? `${Date.now()} ` : ''));
+          lineStart = text.endsWith('\n');
+        };
+      };
+      child.stdout?.on('data', stamper());
+      child.stderr?.on('data', stamper());
+      child.once('exit', () => file.end());
+    }
     // On failure or Ctrl-C there is nothing to drain for: a short grace keeps the cleanup quick.
     app.unregister = teardown.add(options.name, () => app.stop(3_000));
     const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
