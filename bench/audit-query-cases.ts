@@ -39,11 +39,13 @@ export async function filterCases(dataSource: DataSource, load: BulkLoadResult):
     { name: 'project (busiest)', query: { project: benchUuid('project:0') } },
     { name: 'project (quietest)', query: { project: benchUuid(`project:199`) } },
     { name: 'outcome=denied', query: { outcome: 'denied' } },
+    { name: 'outcome=succeeded (not indexed)', query: { outcome: 'succeeded' } },
     { name: 'from/to 1 day, 6 months ago', query: { from: iso(halfYearAgo), to: iso(halfYearAgo + DAY_MS) } },
     { name: 'from/to 30 days, 6 months ago', query: { from: iso(halfYearAgo), to: iso(halfYearAgo + 30 * DAY_MS) } },
     { name: 'from = last 24 h', query: { from: iso(last - DAY_MS) } },
     { name: 'actor id (CI) + action procedure.*', query: { actor: ci, action: 'procedure.*' } },
     { name: 'project (busiest) + outcome=failed', query: { project: benchUuid('project:0'), outcome: 'failed' } },
+    { name: 'actor id (rare user) + outcome=succeeded', query: { actor: benchUuid('user:auditor.kim'), outcome: 'succeeded' } },
     { name: 'actor id (CI) + from/to 30 days', query: { actor: ci, from: iso(halfYearAgo), to: iso(halfYearAgo + 30 * DAY_MS) } },
     { name: 'action execution.failed + from/to 7 days', query: { action: 'execution.failed', from: iso(halfYearAgo), to: iso(halfYearAgo + 7 * DAY_MS) } },
   ];

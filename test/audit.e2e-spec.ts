@@ -7,7 +7,8 @@ import type TestAgent from 'supertest/lib/agent';
 import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
 import { Client } from 'pg';
 import { SYSTEM_ACTOR } from '@switchboard/core';
-import { AuditQueryService, AuditSealer, AuditWriter, SEALABLE_PROBE_SQL, type AuditEventRow } from '@switchboard/audit';
+import { type AuditFilter, AuditQueryService, AuditSealer, AuditWriter, SEALABLE_PROBE_SQL, type AuditEventRow } from '@switchboard/audit';
+import type { DataSource } from 'typeorm';
 import { createDataSource } from '@switchboard/platform';
 import { adminToken, loginAgent, startTestApi, type TestApi, uniqueName } from './support/test-api';
 import { startTestWorker, type TestWorker } from './support/test-worker';
@@ -308,15 +309,54 @@ describe('audit log: tamper evidence', () => {
       await dataSource.query('ANALYZE audit_events');
       const end = await new AuditSealer(dataSource).chainEnd();
       const [{ 'QUERY PLAN': plan }] = (await dataSource.query(`EXPLAIN (FORMAT JSON) ${SEALABLE_PROBE_SQL}`, [end.xid, end.seq])) as Array<{ 'QUERY PLAN': unknown }>;
-      const scans: string[] = [];
-      const walk = (node: { 'Node Type': string; 'Relation Name'?: string; 'Index Name'?: string; Plans?: unknown[] }): void => {
-        if (node['Relation Name'] === 'audit_events') scans.push(`${node['Node Type']} ${node['Index Name'] ?? ''}`.trim());
-        for (const child of node.Plans ?? []) walk(child as typeof node);
-      };
-      walk((plan as Array<{ Plan: Parameters<typeof walk>[0] }>)[0].Plan);
+      const scans = auditEventScans(plan);
       // Index Only Scan once the visibility map is set (vacuumed), a plain Index Scan before: either walks the chain order.
       expect(scans).toHaveLength(1);
       expect(scans[0]).toMatch(/^Index (Only )?Scan audit_events_chain_order_idx$/);
+    } finally {
+      await dataSource.destroy();
+    }
+  });
+
+  it('pages filtered by action, actor and outcome read their indexes, which leave out what no such filter looks for', async () => {
+    // The indexes behind three filters are lean: the exact action shares the prefix index, events
+    // without an actor id (workers, the system) are not in the actor index, and succeeded events
+    // are not in the outcome index. Each filter's page must still be an index range scan.
+    const dataSource = await createDataSource({ url: stack.env.DATABASE_URL, poolSize: 1 }).initialize();
+    try {
+      const actor = '0badc0de-0000-4000-8000-000000000001';
+      await dataSource.query(
+        `INSERT INTO audit_events (id, occurred_at, actor_type, actor_id, actor_name, action, outcome, details)
+         SELECT gen_random_uuid(), now(), CASE WHEN i % 3 = 0 THEN 'user' ELSE 'system' END,
+                CASE WHEN i % 3 = 0 THEN (CASE WHEN i % 999 = 0 THEN $1 ELSE gen_random_uuid() END) END,
+                'lean-' || (i % 50), CASE WHEN i % 2000 = 0 THEN 'test.lean-rare' ELSE 'test.lean' END,
+                CASE WHEN i % 100 = 0 THEN 'denied' ELSE 'succeeded' END, '{}'
+           FROM generate_series(1, 20000) i`,
+        [actor],
+      );
+      await new AuditSealer(dataSource).sealAll();
+      await dataSource.query('ANALYZE audit_events');
+      // The product's page SQL, explained instead of run.
+      const explaining = { query: (sql: string, params: unknown[]) => dataSource.query(`EXPLAIN (FORMAT JSON) ${sql}`, params) } as unknown as DataSource;
+      const pagePlan = async (filter: AuditFilter): Promise<string[]> => {
+        const [{ 'QUERY PLAN': plan }] = (await new AuditQueryService(explaining, new AuditSealer(dataSource)).page(filter, 50, null)) as unknown as Array<{ 'QUERY PLAN': unknown }>;
+        return auditEventScans(plan);
+      };
+      // An index range scan, or a bitmap of one for the few matches of a rare value; never the whole table.
+      const readsIndex = async (filter: AuditFilter, index: string): Promise<void> => {
+        const scans = await pagePlan(filter);
+        expect(scans, JSON.stringify(filter)).toContainEqual(expect.stringMatching(new RegExp(`^(Index|Bitmap Index) Scan( Backward)? ${index}$`)));
+        expect(scans, JSON.stringify(filter)).not.toContain('Seq Scan');
+      };
+      await readsIndex({ action: 'test.lean-rare' }, 'audit_events_action_prefix_idx');
+      await readsIndex({ action: 'test.lean-rar*' }, 'audit_events_action_prefix_idx');
+      await readsIndex({ actor }, 'audit_events_actor_idx');
+      await readsIndex({ outcome: 'denied' }, 'audit_events_outcome_idx');
+      // Succeeded events are most of the log: the newest first, straight from the primary key.
+      const [primaryKey] = (await dataSource.query(
+        `SELECT conname FROM pg_constraint WHERE conrelid = 'audit_events'::regclass AND contype = 'p'`,
+      )) as Array<{ conname: string }>;
+      expect(await pagePlan({ outcome: 'succeeded' })).toEqual([`Index Scan Backward ${primaryKey.conname}`]);
     } finally {
       await dataSource.destroy();
     }
@@ -442,3 +482,18 @@ describe('audit log: tamper evidence', () => {
   });
 
 });
+
+/** The scans of audit_events (and of its indexes) in an EXPLAIN (FORMAT JSON) plan, as "<node type>[ Backward] <index name>". */
+function auditEventScans(plan: unknown): string[] {
+  const scans: string[] = [];
+  const walk = (node: { 'Node Type': string; 'Relation Name'?: string; 'Index Name'?: string; 'Scan Direction'?: string; Plans?: unknown[] }): void => {
+    // A bitmap index scan names its index only; the heap scan above it names the table.
+    if (node['Relation Name'] === 'audit_events' || (node['Node Type'] === 'Bitmap Index Scan' && node['Index Name'])) {
+      const direction = node['Scan Direction'] === 'Backward' ? ' Backward' : '';
+      scans.push(`${node['Node Type']}${direction} ${node['Index Name'] ?? ''}`.trim());
+    }
+    for (const child of node.Plans ?? []) walk(child as typeof node);
+  };
+  walk((plan as Array<{ Plan: Parameters<typeof walk>[0] }>)[0].Plan);
+  return scans;
+}

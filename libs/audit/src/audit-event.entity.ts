@@ -10,13 +10,16 @@ export type AuditOutcome = 'allowed' | 'denied' | 'succeeded' | 'failed';
 @Entity({ name: 'audit_events' })
 @Unique('audit_events_id_key', ['id'])
 @Index('audit_events_occurred_at_idx', ['occurredAt'])
-@Index('audit_events_actor_idx', ['actorId', 'seq'])
-@Index('audit_events_action_idx', ['action', 'seq'])
+// Workers and the system act without an id: a filter `actor_id = $1` never matches them, so they are not indexed.
+@Index('audit_events_actor_idx', ['actorId', 'seq'], { where: 'actor_id IS NOT NULL' })
 @Index('audit_events_actor_name_idx', ['actorName', 'seq'])
+// (action text_pattern_ops, seq), created by hand: it serves the exact action (`=` is in that
+// operator class) as well as the prefix (LIKE 'run.%').
 @Index('audit_events_action_prefix_idx', { synchronize: false })
 @Index('audit_events_resource_idx', ['resourceType', 'resourceId', 'seq'])
 @Index('audit_events_project_idx', ['projectId', 'seq'])
-@Index('audit_events_outcome_idx', ['outcome', 'seq'])
+// Most events succeed; a page of succeeded ones is dense in seq order and read from the primary key.
+@Index('audit_events_outcome_idx', ['outcome', 'seq'], { where: "outcome <> 'succeeded'" })
 @Index('audit_events_chain_order_idx', ['xid', 'seq'])
 export class AuditEventEntity {
   /** Insertion order, from a sequence: listing and cursors use it. Rolled-back transactions leave gaps. */
