@@ -1,15 +1,15 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * Every audit event was written into twelve B-trees. Three of those entries bought nothing:
+ * Every audit event was written into eleven B-trees. Three of those entries bought nothing:
  * - audit_events_action_idx (action, seq) duplicates audit_events_action_prefix_idx (action
  *   text_pattern_ops, seq), which serves `action = $1` too: `=` belongs to that operator class.
  * - audit_events_actor_idx held every event without an actor id (workers, the system), which a
  *   filter `actor_id = $1` never matches.
  * - audit_events_outcome_idx held every succeeded event, most of the log; a page of them is dense
  *   in seq order and is read from the primary key.
- * A trivial execution writes three events, so this is 5–8 fewer index entries (and WAL records)
- * per run, and on a 10 M-event log about 1 GB less index (bench/AUDIT.md's sizes). The indexes
+ * A trivial execution writes three events, so this is 7–9 fewer index entries (and WAL records)
+ * per run, and about 0.9 GB less index per 10 M events (bench/AUDIT.md, 1 M events). The indexes
  * are built in this migration's transaction: on a large log, plan for the time of two index
  * builds (about 10 s each per 10 M events in bench/AUDIT.md).
  */
