@@ -24,6 +24,35 @@ describe('audit chain', () => {
     expect(canonicalJson({ b: 1, a: { d: 2, c: [3] } })).toBe(canonicalJson({ a: { c: [3], d: 2 }, b: 1 }));
   });
 
+  it('writes exactly what the chain has always hashed', () => {
+    // Every stored hash depends on this output: the reference below is the first definition.
+    const reference = (value: unknown): string => {
+      if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
+      if (Array.isArray(value)) return `[${value.map(reference).join(',')}]`;
+      const entries = Object.entries(value as Record<string, unknown>)
+        .filter(([, inner]) => inner !== undefined)
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      return `{${entries.map(([key, inner]) => `${JSON.stringify(key)}:${reference(inner)}`).join(',')}}`;
+    };
+    // eslint-disable-next-line no-sparse-arrays
+    const sparse = [1, , 3];
+    const values: unknown[] = [
+      null, undefined, 0, -0, 1.5e300, Number.NaN, Number.POSITIVE_INFINITY, true, '', 'ä "quoted" \\ \n \u2028 \ud800',
+      [], {}, [undefined, null, [[]], {}], sparse, new Date(0),
+      { b: undefined, a: null, 'é': 1, 'Z': 2, '10': 3, '9': 4, '': 5, '\ud83d\ude00': 6, 'a\u0000b': 7 },
+      { details: { params: { service: 'payments', force: false, list: [3, 2, 1], nested: { y: [{ b: 1, a: 2 }], x: null } } } },
+    ];
+    for (const value of values) expect(canonicalJson(value), String(JSON.stringify(value))).toBe(reference(value));
+    const event: ChainedEvent = {
+      seq: '42', id: '0193f3a4-1b2c-7d3e-8f40-123456789abc', occurredAt: '2026-11-26T11:50:00.123Z', actorType: 'user',
+      actorId: '0badc0de-0000-4000-8000-000000000001', actorName: 'ci-deployer', ip: '10.1.2.3', userAgent: 'switchboard-cli/1.0',
+      tokenId: null, requestId: 'req-1', action: 'execution.queued', resourceType: 'execution', resourceId: 'x', projectId: null,
+      outcome: 'succeeded', reason: null, details: { procedure: 'restart', version: 3, params: { force: false } }, prevHash: GENESIS_HASH,
+    };
+    expect(canonicalJson(event)).toBe(reference(event));
+    expect(hashEvent(event)).toBe('c420adbe760fa12a3f865f436195f40cd9936fdd8694e54d4d3075a2ab409642');
+  });
+
   it('verifies an intact chain', () => {
     expect(verifyChain(chain(5), GENESIS_HASH)).toEqual({ ok: true, checked: 5 });
   });
