@@ -57,6 +57,7 @@ async function main(): Promise<void> {
     await db.query('CHECKPOINT');
     const [{ lsn: start }] = await db.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn');
     await fire('measured', runs);
+    // Every run has ended; the sealers (once a second in each process) link the last events in this time.
     await new Promise((r) => setTimeout(r, 1500));
     const [{ lsn: end }] = await db.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn');
     await running.stop();
