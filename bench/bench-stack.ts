@@ -125,7 +125,8 @@ export async function startBenchStack(teardown: Teardown, log: (line: string) =>
     HOST: '127.0.0.1',
     SWITCHBOARD_ADMIN_USERNAME: BENCH_ADMIN_USERNAME,
     SWITCHBOARD_ADMIN_PASSWORD: BENCH_ADMIN_PASSWORD,
-    SWITCHBOARD_LOG_LEVEL: 'silent',
+    // BENCH_LOG_LEVEL: the processes under test log nothing by default (their output is discarded).
+    SWITCHBOARD_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'silent',
     // Both processes must seal secrets with the same key; set explicitly, as in production.
     SWITCHBOARD_ENCRYPTION_KEY: randomBytes(24).toString('base64url'),
     SWITCHBOARD_WORKSPACE_DIR: workspaceDir,

@@ -92,6 +92,19 @@ describe('production commands', () => {
       }, `execution ${id}`, 30_000);
       expect(done.status).toBe('succeeded');
     }
+    // The access log: one line per request once it is answered, with its route; never the query
+    // string, credentials or Fastify's separate "incoming request" line.
+    const marker = `not-logged-${Date.now()}`;
+    await other.get(`/api/v1/executions?limit=1&q=${marker}`);
+    const accessLine = await waitFor(async () => logs.split('\n')
+      .filter((line) => line.includes('"msg":"request completed"') && line.trimEnd().endsWith('}'))
+      .map((line) => JSON.parse(line.slice(line.indexOf('{'))) as Record<string, unknown>)
+      .find((line) => line.route === '/api/v1/executions') ?? null, 'the access line of GET /api/v1/executions');
+    expect(accessLine).toMatchObject({ level: 'info', method: 'GET', path: '/api/v1/executions', status: expect.any(Number), responseTime: expect.any(Number) });
+    expect(accessLine.requestId).toEqual(expect.any(String));
+    expect(logs).not.toContain(marker);
+    expect(logs).not.toContain('incoming request');
+    expect(logs).not.toContain('first-admin-password');
   });
 
   it('npm start: embedded PostgreSQL and redis-server, seeded demo, admin login, Ctrl-C stops everything', async () => {
