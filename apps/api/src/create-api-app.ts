@@ -12,6 +12,7 @@ import { MetricsService } from './metrics/metrics.service';
 import { YAML_CONTENT_TYPES } from './http/definition-body';
 import { cacheControlFor } from './http/cache-control';
 import { securityHeaders } from './http/security-headers';
+import { AccessLogController } from './http/access-log';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
 
@@ -29,9 +30,7 @@ export async function createApiApp(config: AppConfig): Promise<NestFastifyApplic
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     http: { maxHeaderSize: 16 * 1024 },
-    // Fastify logs two lines per request ("incoming request", "request completed"); the onResponse
-    // hook below writes one instead, with everything an access log needs.
-    disableRequestLogging: true,
+    logController: new AccessLogController(),
   });
   const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot(config), adapter, {
     logger: new PinoNestLogger(logger),
@@ -69,13 +68,6 @@ export async function createApiApp(config: AppConfig): Promise<NestFastifyApplic
     // The route pattern, not the URL, so ids do not explode the label set.
     const route = request.routeOptions?.url ?? 'unmatched';
     metrics.observeRequest(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
-    // The access log: one line per request, once it is answered. The path without its query string,
-    // so nothing a client puts there reaches the log.
-    if (logger.isLevelEnabled('info')) {
-      const path = request.url.split('?', 1)[0];
-      // Flat fields: under `req`/`res`, Fastify's serializers would keep only what they know.
-      request.log.info({ method: request.method, path, route, status: reply.statusCode, ip: request.ip, responseTime: reply.elapsedTime }, 'request completed');
-    }
     done();
   });
   await app.register(cookie);
