@@ -96,6 +96,7 @@ describe('production commands', () => {
     // string, credentials or Fastify's separate "incoming request" line.
     const marker = `not-logged-${Date.now()}`;
     await other.get(`/api/v1/executions?limit=1&q=${marker}`);
+    expect((await other.get(`/api/v1/no-such-thing?q=${marker}`)).status).toBe(404);
     const accessLine = await waitFor(async () => logs.split('\n')
       .filter((line) => line.includes('"msg":"request completed"') && line.trimEnd().endsWith('}'))
       .map((line) => JSON.parse(line.slice(line.indexOf('{'))) as Record<string, unknown>)

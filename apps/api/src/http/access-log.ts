@@ -18,7 +18,7 @@ export function accessLogFields(request: FastifyRequest, reply: FastifyReply): R
  * The access log: one line per request, once it is answered, where Fastify writes two ("incoming
  * request", then a "request completed" that names neither the method nor the path). The fields sit
  * at the top level: under `req`/`res`, Fastify's serializers would keep only those they know.
- * Fastify's other lines (errors of its default handler, unknown routes) keep their defaults.
+ * Fastify's lines that would name the URL with its query string use the same fields instead.
  */
 export class AccessLogController extends LogController {
   override incomingRequest(): void {
@@ -29,5 +29,15 @@ export class AccessLogController extends LogController {
     if (this.isLogDisabled(request)) return;
     if (error) reply.log.error({ ...accessLogFields(request, reply), err: error }, 'request errored');
     else reply.log.info(accessLogFields(request, reply), 'request completed');
+  }
+
+  override routeNotFound(): void {
+    // The access line says it: status 404, no route.
+  }
+
+  override defaultErrorLog(error: Error, request: FastifyRequest, reply: FastifyReply): void {
+    if (this.isLogDisabled(request)) return;
+    if (reply.statusCode >= 500) reply.log.error({ ...accessLogFields(request, reply), err: error }, error.message);
+    else reply.log.info({ ...accessLogFields(request, reply), err: error }, error.message);
   }
 }
