@@ -17,6 +17,7 @@ import { startBenchStack } from './bench-stack';
 import { StepMarks } from './step-marks';
 import { SwitchboardPipeline } from './switchboard-pipeline';
 import { Teardown } from './teardown';
+import { warmUp } from './throughput-scenario';
 
 const runs = Number(process.env.WAL_RUNS ?? 2000);
 const warmup = Number(process.env.WAL_WARMUP ?? 2000);
@@ -38,21 +39,9 @@ async function main(): Promise<void> {
     const pipeline = new SwitchboardPipeline(stack, teardown, new StepMarks(stack.marksDir), runtime);
     const running = await pipeline.start(concurrency);
     await pipeline.prepare(running, [{ label: 'warm', kind: 'trivial' }, { label: 'measured', kind: 'trivial' }]);
-    const fire = async (label: string, count: number): Promise<void> => {
-      const id = pipeline.batch(label);
-      let next = 0;
-      await Promise.all(Array.from({ length: 8 }, async () => {
-        while (next < count) {
-          next += 1;
-          await running.trigger(id);
-        }
-      }));
-      for (;;) {
-        const [row] = await db.query<{ done: number }>(pipeline.progressSql, [id]);
-        if (row.done >= count) return;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    };
+    // Fires the runs (8 in flight) and waits until PostgreSQL shows them all terminal.
+    const fire = (label: string, count: number): Promise<void> =>
+      warmUp(pipeline, running, db, { batch: pipeline.batch(label), count, inflight: 8, pollMs: 100 });
     await fire('warm', warmup);
     await db.query('CHECKPOINT');
     const [{ lsn: start }] = await db.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn');
