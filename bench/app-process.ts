@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type AppRuntime, REPO_ROOT } from './app-runtime';
+import { hopTraceProcessOptions } from './hop-trace';
 import type { Teardown } from './teardown';
 
 export interface AppProcessOptions {
@@ -47,10 +48,12 @@ export class AppProcess {
     if (process.env.BENCH_PERF_MAP === '1') profile.push('--perf-basic-prof');
     // BENCH_NODE_FLAGS="--flag …": extra node flags for every process under test (for experiments).
     profile.push(...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean));
+    // BENCH_HOPS=1: the benchmark set BENCH_HOP_TRACE_DIR, and every process notes its hops there (bench/hop-trace.cjs).
+    const hops = process.env.BENCH_HOP_TRACE_DIR ? hopTraceProcessOptions(process.env.BENCH_HOP_TRACE_DIR) : { flags: [], env: {} };
     const command = options.runtime.command(options.entry);
-    const child = spawn(process.execPath, [...profile, ...command.args], {
+    const child = spawn(process.execPath, [...profile, ...hops.flags, ...command.args], {
       cwd: REPO_ROOT,
-      env: { ...options.env, ...command.env },
+      env: { ...options.env, ...command.env, ...hops.env },
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

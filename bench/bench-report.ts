@@ -68,6 +68,13 @@ export function formatReport(r: BenchResult): string {
     out.push(`trigger → step running p50 by round: switchboard ${L.switchboard.p50ByRound.join(' / ')} ms, bare ${L.bare.p50ByRound.join(' / ')} ms; ` +
       `median of the rounds' ratios ${L.ratio.p50MedianOfRounds}× (the table pools the ${r.settings.rounds} rounds' runs)`);
   }
+  for (const [name, result] of [['switchboard', L.switchboard], ['bare', L.bare]] as const) {
+    if (!result.hops) continue;
+    const sumOfP50 = Math.round(result.hops.reduce((sum, h) => sum + h.summary.p50, 0) * 100) / 100;
+    out.push('');
+    out.push(`Where ${name}'s trigger → step running goes, hop by hop (BENCH_HOPS=1, ${result.hops[0]?.summary.count ?? 0} runs; sum of the p50s ${sumOfP50} ms)`);
+    out.push(table(['', 'p50', 'p90', 'mean'], result.hops.map((h) => [h.stretch, h.summary.p50, h.summary.p90, h.summary.mean])));
+  }
   out.push('');
   out.push('Throughput of trivial executions (one bash step `true`)');
   const T = r.throughput;

@@ -1,6 +1,7 @@
 import { cpus } from 'node:os';
 import type { BenchDatabase } from './bench-database';
 import { CpuMeter } from './cpu-meter';
+import { readHopStretches } from './hop-trace';
 import { type LatencySummary, summarizeLatency } from './latency-summary';
 import type { Pipeline, RunningPipeline } from './pipeline';
 import { epochMs, type StepMarks } from './step-marks';
@@ -26,9 +27,11 @@ export interface LatencyResult {
   foreignCpuShare: number;
   /** trigger → step running p50 of each turn, in round order (BENCH_ROUNDS turns; the figures above pool them). */
   p50ByRound: number[];
+  /** BENCH_HOPS=1: each stretch of trigger → step running, in the order a run goes through them (bench/hop-trace.ts). */
+  hops?: Array<{ stretch: string; summary: LatencySummary }>;
 }
 
-type Stretch = Exclude<keyof LatencyResult, 'runs' | 'failed' | 'foreignCpuShare' | 'p50ByRound'>;
+type Stretch = Exclude<keyof LatencyResult, 'runs' | 'failed' | 'foreignCpuShare' | 'p50ByRound' | 'hops'>;
 const STRETCHES: Stretch[] = ['triggerToRunning', 'dbQueuedToStarted', 'triggerToAccepted', 'triggerToQueued', 'startedToRunning', 'runningToFinished', 'triggerToEnd'];
 
 /** One turn of sequential runs: every run's milliseconds per stretch, kept to be pooled with the other turns'. */
@@ -37,6 +40,8 @@ export interface LatencyTurn {
   samples: Record<Stretch, number[]>;
   failed: number;
   foreignCpuShare: number;
+  /** BENCH_HOPS=1: every run's milliseconds per hop stretch. */
+  hops?: Record<string, number[]>;
 }
 
 /** The turns' runs pooled into one summary per stretch, with each turn's own p50. */
@@ -49,6 +54,9 @@ export function poolTurns(turns: LatencyTurn[]): LatencyResult {
     ...(Object.fromEntries(STRETCHES.map((stretch) => [stretch, pooled(stretch)])) as Record<Stretch, LatencySummary>),
     foreignCpuShare: Math.max(0, ...ordered.map((turn) => turn.foreignCpuShare)),
     p50ByRound: ordered.map((turn) => summarizeLatency(turn.samples.triggerToRunning).p50),
+    ...(ordered.every((turn) => turn.hops) ? {
+      hops: Object.keys(ordered[0].hops ?? {}).map((stretch) => ({ stretch, summary: summarizeLatency(ordered.flatMap((turn) => turn.hops?.[stretch] ?? [])) })),
+    } : {}),
   };
 }
 
@@ -58,7 +66,7 @@ export function poolTurns(turns: LatencyTurn[]): LatencyResult {
  */
 export async function measureLatency(
   pipeline: Pipeline, running: RunningPipeline, db: BenchDatabase, marks: StepMarks,
-  options: { batch: string; round: number; warmup: number; runs: number; sharedComponents: Record<string, number>; log: (line: string) => void },
+  options: { batch: string; round: number; warmup: number; runs: number; sharedComponents: Record<string, number>; log: (line: string) => void; hopTraceDir?: string },
 ): Promise<LatencyTurn> {
   const watcher = await running.watchEnds();
   const meter = new CpuMeter({ ...running.cpuComponents(), ...options.sharedComponents, bench: 'self' });
@@ -84,6 +92,11 @@ export async function measureLatency(
     await watcher.close();
   }
   const cpu = meter.stop();
+  let hops: Record<string, number[]> | undefined;
+  if (options.hopTraceDir) {
+    await new Promise((r) => setTimeout(r, 500)); // the processes write their events every 250 ms
+    hops = readHopStretches(options.hopTraceDir, pipeline.name, samples);
+  }
   const rows = await db.query<{ id: string; queued_ms: string; started_ms: string; finished_ms: string }>(pipeline.timesSql, [samples.map((s) => s.id)]);
   const recorded = new Map(rows.map((r) => [r.id, { queued: Number(r.queued_ms), started: Number(r.started_ms), finished: Number(r.finished_ms) }]));
   const pick = (f: (s: (typeof samples)[number], r: { queued: number; started: number; finished: number }) => number): number[] =>
@@ -104,5 +117,6 @@ export async function measureLatency(
     },
     failed,
     foreignCpuShare: Math.round((cpu.byComponent.other / (cpu.wallMs * cpus().length)) * 100) / 100,
+    ...(hops ? { hops } : {}),
   };
 }

@@ -15,6 +15,7 @@ import { BenchDatabase, type CounterDelta } from './bench-database';
 import { type BenchResult, formatReport, ratioOf, type ThroughputEntry } from './bench-report';
 import { startBenchStack } from './bench-stack';
 import { type Bracketed, perExecution, withCommitCount } from './commit-bracket';
+import { HOP_TRACE_ENABLED, makeHopTraceDir } from './hop-trace';
 import { type LatencyTurn, measureLatency, poolTurns } from './latency-scenario';
 import type { BatchSpec, Pipeline } from './pipeline';
 import { StepMarks } from './step-marks';
@@ -64,6 +65,9 @@ async function main(): Promise<void> {
     }
     const db = await BenchDatabase.connect(stack.databaseUrl);
     teardown.add('observer connection', () => db.close());
+    // Read by AppProcess: every process under test then notes its hops (bench/hop-trace.cjs).
+    const hopTraceDir = HOP_TRACE_ENABLED ? makeHopTraceDir(stack.dir) : undefined;
+    if (hopTraceDir) process.env.BENCH_HOP_TRACE_DIR = hopTraceDir;
     const marks = new StepMarks(stack.marksDir);
     const shared = { postgres: stack.postmasterPid(), redis: stack.redis.process.pid as number };
     const pipelines: Pipeline[] = [new SwitchboardPipeline(stack, teardown, marks, runtime), new BarePipeline(stack, teardown, marks, runtime)];
@@ -93,12 +97,15 @@ async function main(): Promise<void> {
         // The warm-up as in the throughput runs (5,000 sequential runs would take a minute), then a few sequential ones for the marking step.
         await warmUp(pipeline, running, db, { batch: pipeline.batch(warmupBatch(latencyBatch(round))), count: settings.warmup, inflight: settings.inflight, pollMs: settings.pollMs });
         (latencyTurns.get(pipeline.name) as LatencyTurn[]).push(await measureLatency(pipeline, running, db, marks, {
-          batch: pipeline.batch(latencyBatch(round)), round, warmup: LATENCY_SEQUENTIAL_WARMUP, runs: settings.latencyRuns, sharedComponents: shared, log,
+          batch: pipeline.batch(latencyBatch(round)), round, warmup: LATENCY_SEQUENTIAL_WARMUP, runs: settings.latencyRuns, sharedComponents: shared, log, hopTraceDir,
         }));
       } finally {
         await running.stop();
       }
     }
+
+    // The hops are the latency runs' breakdown; the throughput runs go untraced.
+    delete process.env.BENCH_HOP_TRACE_DIR;
 
     const baselines = new Map<string, Bracketed<number>>();
     for (const pipeline of pipelines) {
