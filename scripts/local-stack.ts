@@ -25,6 +25,9 @@ export interface RedisHandle {
   stop(): Promise<void>;
   /** Kills the server and starts an empty one on the same port: everything Redis held is lost. */
   restartEmpty(): Promise<void>;
+  /** Kills the server (SIGKILL): what it held is lost; `startEmpty` brings an empty one back on the same port. */
+  kill(): Promise<void>;
+  startEmpty(): Promise<void>;
 }
 
 export async function freePort(): Promise<number> {
@@ -186,7 +189,11 @@ export async function startRedis(options: { dir: string; port?: number; log?: (l
     process: await launch(),
     stop: () => stopChild(handle.process, 'SIGTERM'),
     restartEmpty: async () => {
-      await stopChild(handle.process, 'SIGKILL');
+      await handle.kill();
+      await handle.startEmpty();
+    },
+    kill: () => stopChild(handle.process, 'SIGKILL'),
+    startEmpty: async () => {
       handle.process = await launch();
     },
   };

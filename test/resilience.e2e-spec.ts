@@ -39,6 +39,23 @@ describe('resilience: Redis and PostgreSQL restarts', () => {
     await waitFor(async () => (await api.http.get('/health/ready')).status === 200, 'the api to see Redis again');
   });
 
+  it('accepts triggers while Redis is down, and runs them once it is back', async () => {
+    const worker = await startTestWorker(stack.env);
+    try {
+      const procedure = await createProcedure(admin, projectId, { name: 'redis-away', steps: [{ name: 'hi', run: 'echo hi' }] });
+      await stack.redis.kill();
+      // The run is safe in PostgreSQL once its insert commits: the answer does not wait for Redis
+      // (it would wait for as long as Redis stays away, and Redis comes back only after it).
+      const run = await runProcedure(admin, procedure.id);
+      expect(run.status).toBe('queued');
+      expect((await admin.get(`/api/v1/executions/${run.id}`)).body.status).toBe('queued');
+      await stack.redis.startEmpty();
+      expect((await waitForStatus(admin, run.id, 'terminal', 30_000)).status).toBe('succeeded');
+    } finally {
+      await worker.close();
+    }
+  });
+
   it('ends every execution when PostgreSQL restarts under running executions; api and worker reconnect', async () => {
     const worker = await startTestWorker(stack.env);
     try {

@@ -3,6 +3,9 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { APP_CONFIG, type AppConfig, createRedisConnection, executionQueueName, QUEUE_PREFIX } from '@switchboard/core';
 
+/** How long a shutdown waits for adds still in flight. */
+const ADD_DRAIN_MS = 5_000;
+
 export interface ExecutionJobData {
   executionId: string;
 }
@@ -15,6 +18,8 @@ export interface ExecutionJobData {
 export class ExecutionQueue implements OnModuleDestroy {
   private readonly queues = new Map<string, Queue<ExecutionJobData>>();
   private connection: Redis | undefined;
+  /** Adds of new runs not answered yet (the api does not wait for them); the shutdown lets them land first. */
+  private readonly adding = new Set<Promise<unknown>>();
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
@@ -38,7 +43,7 @@ export class ExecutionQueue implements OnModuleDestroy {
   }
 
   async enqueue(executionId: string, workerGroup: string, delayMs = 0, attempt = 0): Promise<void> {
-    await this.queueFor(workerGroup).add('execute', { executionId }, jobOptions(executionId, delayMs, attempt));
+    await this.tracked(this.queueFor(workerGroup).add('execute', { executionId }, jobOptions(executionId, delayMs, attempt)));
   }
 
   /** New runs of any groups, one Redis round trip per group (BullMQ addBulk). */
@@ -50,7 +55,16 @@ export class ExecutionQueue implements OnModuleDestroy {
       byGroup.set(workerGroup, ids);
     }
     await Promise.all([...byGroup].map(([group, ids]) =>
-      this.queueFor(group).addBulk(ids.map((executionId) => ({ name: 'execute', data: { executionId }, opts: jobOptions(executionId, 0, 0) })))));
+      this.tracked(this.queueFor(group).addBulk(ids.map((executionId) => ({ name: 'execute', data: { executionId }, opts: jobOptions(executionId, 0, 0) }))))));
+  }
+
+  private tracked<T>(adding: Promise<T>): Promise<T> {
+    this.adding.add(adding);
+    const forget = (): void => {
+      this.adding.delete(adding);
+    };
+    adding.then(forget, forget);
+    return adding;
   }
 
   /** True when Redis holds a waiting, delayed or active job for the execution. */
@@ -81,6 +95,10 @@ export class ExecutionQueue implements OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
+    // Runs the api already answered for: their jobs go to Redis before the connection closes. With
+    // Redis away, not for long: the reconciler enqueues whatever stayed queued in PostgreSQL.
+    const landed = Promise.allSettled([...this.adding]);
+    await Promise.race([landed, new Promise((resolve) => setTimeout(resolve, ADD_DRAIN_MS).unref())]);
     await Promise.allSettled([...this.queues.values()].map((queue) => queue.close()));
     this.connection?.disconnect();
   }

@@ -70,12 +70,16 @@ export class ExecutionService {
   /**
    * Triggers that arrive while two inserts are being written go together in the next one: one
    * statement and one commit for all of them, each with its own audit event (group commit).
+   *
+   * The caller has its answer once the insert committed; the jobs go to Redis meanwhile. A queued
+   * run is safe in PostgreSQL from then on (the reconciler enqueues any whose job never arrives),
+   * so the 201 need not wait for Redis, and triggers are still accepted while Redis is away.
    */
   private readonly inserts = new StatementBatcher<RunInsert, boolean>({
     maxInFlight: 2, maxBatch: 64,
     run: async (runs) => {
       const inserted = runs.length === 1 ? [await this.insertOne(runs[0])] : await this.insertMany(runs);
-      await this.enqueueQuietly(runs.filter((run, i) => inserted[i] && run.execution.status === 'queued').map((run) => run.execution));
+      void this.enqueueQuietly(runs.filter((run, i) => inserted[i] && run.execution.status === 'queued').map((run) => run.execution));
       return inserted;
     },
   });
@@ -112,7 +116,7 @@ export class ExecutionService {
       target ??= await this.readRunTarget(procedureId, options.versionId);
       const execution = this.newExecution(actor, ability, target, rawParams, trigger, options);
       if (await this.record(actor, target, execution, options.versionId === undefined)) {
-        // A queued run was enqueued with its batch, right after the commit (record).
+        // A queued run is being enqueued with its batch, right after the commit (record).
         if (execution.status !== 'queued') void this.notifications?.emit(executionEvent('approval_requested', execution, target.name, { status: execution.status }));
         return execution;
       }
