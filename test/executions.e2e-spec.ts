@@ -10,7 +10,7 @@ import { ExecutionEngine, type ExecutionEntity, ExecutionService } from '@switch
 import { loginAgent, startTestApi, type TestApi, uniqueName } from './support/test-api';
 import { startTestWorker, type TestWorker, waitFor } from './support/test-worker';
 import { allLogLines, createProcedure, createProject, runProcedure, waitForStatus } from './factories/procedures';
-import { insertQueuedExecution, startsOf } from './factories/executions';
+import { insertQueuedExecution, registerLiveWorker, startsOf } from './factories/executions';
 
 describe('executions: run steps in any language and pass outputs', () => {
   let api: TestApi;
@@ -356,6 +356,8 @@ describe('executions: run steps in any language and pass outputs', () => {
       await insertQueuedExecution(db, limited.id, c);
       await insertQueuedExecution(db, procedure.id, late);
       await db.query(`UPDATE executions SET status = 'canceled', finished_at = now() WHERE id = $1`, [late]);
+      // Claimed in the name of a worker that is not running: it needs a heartbeat, or a reconciler may end the runs as lost meanwhile.
+      await registerLiveWorker(db, 'batch-worker');
       type Batch = Array<{ executionId: string; workerId: string }>;
       const engine = own.app.get(ExecutionEngine) as unknown as {
         claimMany(claims: Batch): Promise<Array<{ id: string; attempt: number; procedureName: string; definition: unknown } | undefined>>;

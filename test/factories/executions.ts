@@ -1,6 +1,19 @@
 import type { Client } from 'pg';
 
 /** Inserts a queued run of the procedure's active version straight into PostgreSQL (as the api would, steps pending), with the given id, and no job. */
+/**
+ * A worker row with a fresh heartbeat, for tests that claim runs in a worker's name without
+ * starting one: otherwise any reconciler on the shared database may end those runs as
+ * `worker_lost` at once (no row means a lost worker).
+ */
+export async function registerLiveWorker(db: Client, workerId: string): Promise<void> {
+  await db.query(
+    `INSERT INTO workers (id, hostname, pid, groups, started_at, last_seen_at) VALUES ($1, 'test', 0, '{}', now(), now())
+     ON CONFLICT (id) DO UPDATE SET last_seen_at = now(), stopped_at = NULL`,
+    [workerId],
+  );
+}
+
 export async function insertQueuedExecution(db: Client, procedureId: string, executionId: string): Promise<void> {
   const inserted = await db.query(
     `INSERT INTO executions (id, procedure_id, project_id, version_id, version, status, params, trigger, triggered_by_name, worker_group, queued_at, steps)
