@@ -15,7 +15,7 @@ function gate(): Gate {
 }
 
 /** A batcher whose statements wait for the test to open them; records every batch it was given. */
-function recordingBatcher(options: { maxInFlight: number; maxBatch: number; fails?: (item: number) => boolean }) {
+function recordingBatcher(options: { maxInFlight: number; maxBatch: number; fails?: (item: number) => boolean; after?: (items: number[], results: string[]) => Promise<void> }) {
   const batches: number[][] = [];
   const gates: Gate[] = [];
   const batcher = new StatementBatcher<number, string>({
@@ -79,6 +79,44 @@ describe('StatementBatcher', () => {
   it('rejects an item whose statement returned no result for it, rather than resolving it with nothing', async () => {
     const batcher = new StatementBatcher<number, number>({ maxInFlight: 1, maxBatch: 10, run: async () => [] });
     await expect(batcher.submit(1)).rejects.toThrow('a batch of 1 returned 0 results');
+  });
+
+  it('answers the callers before `after`, but keeps the slot until it is done: items meanwhile still go together', async () => {
+    const followUp = gate();
+    const followed: number[][] = [];
+    const batcher = new StatementBatcher<number, string>({
+      maxInFlight: 1, maxBatch: 10,
+      run: async (items) => items.map((i) => `done ${i}`),
+      after: async (items, results) => {
+        followed.push(items);
+        expect(results).toEqual(items.map((i) => `done ${i}`));
+        if (items[0] === 1) await followUp.promise;
+      },
+    });
+    await expect(batcher.submit(1)).resolves.toBe('done 1');
+    expect(followed).toEqual([[1]]);
+    expect(batcher.load).toEqual({ waiting: 0, inFlight: 1 });
+    const later = [2, 3].map((i) => batcher.submit(i));
+    expect(batcher.load).toEqual({ waiting: 2, inFlight: 1 });
+    followUp.open();
+    await expect(Promise.all(later)).resolves.toEqual(['done 2', 'done 3']);
+    expect(followed).toEqual([[1], [2, 3]]);
+  });
+
+  it('runs `after` for the items written alone after a failed batch, and a failing `after` fails no caller', async () => {
+    const followed: number[][] = [];
+    const { batcher, openAll } = recordingBatcher({
+      maxInFlight: 1, maxBatch: 10, fails: (i) => i === 3,
+      after: async (items) => {
+        followed.push(items);
+        throw new Error('the follow-up failed');
+      },
+    });
+    const results = [1, 2, 3, 4].map((i) => batcher.submit(i).catch((error: Error) => error.message));
+    await openAll();
+    await expect(Promise.all(results)).resolves.toEqual(['done 1', 'done 2', 'bad item in 3', 'done 4']);
+    expect(followed.sort()).toEqual([[1], [2], [4]]);
+    expect(batcher.load).toEqual({ waiting: 0, inFlight: 0 });
   });
 
   it('refuses a configuration that could never write', () => {

@@ -8,6 +8,12 @@ export interface StatementBatcherOptions<I, R> {
   maxInFlight: number;
   /** The most items in one batch. */
   maxBatch: number;
+  /**
+   * What follows a batch's statement. Its callers have their results already, but the batch keeps
+   * its slot until this is done, so items arriving meanwhile still wait and go together in the next
+   * statement. Its failure fails no caller (the statement is written).
+   */
+  after?: (items: I[], results: R[]) => Promise<void>;
 }
 
 interface Pending<I, R> {
@@ -57,9 +63,11 @@ export class StatementBatcher<I, R> {
 
   private async write(batch: Array<Pending<I, R>>): Promise<void> {
     try {
-      const results = await this.options.run(batch.map((p) => p.item));
+      const items = batch.map((p) => p.item);
+      const results = await this.options.run(items);
       if (results.length !== batch.length) throw new Error(`a batch of ${batch.length} returned ${results.length} results`);
       batch.forEach((p, i) => p.resolve(results[i]));
+      await this.follow(items, results);
     } catch (error) {
       if (batch.length === 1) {
         batch[0].reject(error);
@@ -67,13 +75,20 @@ export class StatementBatcher<I, R> {
       }
       // Nothing of a failed statement was written: each item again on its own, so only the bad one fails.
       await Promise.all(batch.map(async (p) => {
+        let result: R;
         try {
-          const [result] = await this.options.run([p.item]);
-          p.resolve(result);
+          [result] = await this.options.run([p.item]);
         } catch (itemError) {
           p.reject(itemError);
+          return;
         }
+        p.resolve(result);
+        await this.follow([p.item], [result]);
       }));
     }
+  }
+
+  private async follow(items: I[], results: R[]): Promise<void> {
+    await this.options.after?.(items, results).catch(() => undefined);
   }
 }

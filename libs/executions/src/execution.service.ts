@@ -59,6 +59,12 @@ export interface ExecutionListFilter {
   after?: { queuedAt: string; id: string } | null;
 }
 
+/**
+ * How long an insert batch keeps its slot for its BullMQ add. The add takes well under a
+ * millisecond; a Redis that is away then delays triggers by this much per batch, not forever.
+ */
+const ENQUEUE_HOLD_MS = 20;
+
 const executionAttributes = (e: Pick<ExecutionEntity, 'projectId' | 'procedureId' | 'triggeredBy'>): Record<string, unknown> => ({
   projectId: e.projectId, procedureId: e.procedureId, ownerId: e.triggeredBy,
 });
@@ -71,16 +77,18 @@ export class ExecutionService {
    * Triggers that arrive while two inserts are being written go together in the next one: one
    * statement and one commit for all of them, each with its own audit event (group commit).
    *
-   * The caller has its answer once the insert committed; the jobs go to Redis meanwhile. A queued
+   * The caller has its answer once the insert committed; the jobs go to Redis after it. A queued
    * run is safe in PostgreSQL from then on (the reconciler enqueues any whose job never arrives),
-   * so the 201 need not wait for Redis, and triggers are still accepted while Redis is away.
+   * so the 201 need not wait for Redis, and triggers are still accepted while Redis is away. The
+   * batch keeps its slot while its add is in flight (for ENQUEUE_HOLD_MS at most), as it did when
+   * the answer waited for the add: triggers that arrive meanwhile still share the next statement.
    */
   private readonly inserts = new StatementBatcher<RunInsert, boolean>({
     maxInFlight: 2, maxBatch: 64,
-    run: async (runs) => {
-      const inserted = runs.length === 1 ? [await this.insertOne(runs[0])] : await this.insertMany(runs);
-      void this.enqueueQuietly(runs.filter((run, i) => inserted[i] && run.execution.status === 'queued').map((run) => run.execution));
-      return inserted;
+    run: async (runs) => (runs.length === 1 ? [await this.insertOne(runs[0])] : this.insertMany(runs)),
+    after: async (runs, inserted) => {
+      const adding = this.enqueueQuietly(runs.filter((run, i) => inserted[i] && run.execution.status === 'queued').map((run) => run.execution));
+      await Promise.race([adding, new Promise((resolve) => setTimeout(resolve, ENQUEUE_HOLD_MS).unref())]);
     },
   });
 
@@ -116,7 +124,7 @@ export class ExecutionService {
       target ??= await this.readRunTarget(procedureId, options.versionId);
       const execution = this.newExecution(actor, ability, target, rawParams, trigger, options);
       if (await this.record(actor, target, execution, options.versionId === undefined)) {
-        // A queued run is being enqueued with its batch, right after the commit (record).
+        // A queued run is enqueued with its batch, right after the commit (record), without this answer waiting for it.
         if (execution.status !== 'queued') void this.notifications?.emit(executionEvent('approval_requested', execution, target.name, { status: execution.status }));
         return execution;
       }
