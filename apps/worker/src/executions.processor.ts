@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 import {
   APP_CONFIG, type AppConfig, CANCEL_CHANNEL, createRedisConnection, executionQueueName, LOGGER, type Logger, QUEUE_PREFIX, SYSTEM_ACTOR,
-  TransactionRunner,
+  TransactionRunner, waitAtMost,
 } from '@switchboard/core';
 import { AuditWriter } from '@switchboard/audit';
 import { ExecutionEngine, type ExecutionJobData, ExecutionQueue, ExecutionReconciler, WorkerPresence } from '@switchboard/executions';
@@ -123,11 +123,10 @@ export class ExecutionsProcessor {
     const grace = this.config.SWITCHBOARD_SHUTDOWN_GRACE_SECONDS * 1000;
     // Jobs end when their steps are over; the ends still being recorded are part of the drain too.
     const closing = Promise.allSettled(this.workers.map((worker) => worker.close())).then(() => this.engine.settled());
-    const timedOut = await Promise.race([closing.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), grace).unref())]);
-    if (timedOut) {
+    if (!(await waitAtMost(closing, grace))) {
       this.logger.warn({ running: [...this.engine.running.keys()] }, 'drain grace period over; stopping remaining executions');
       for (const id of this.engine.running.keys()) this.engine.cancel(id, 'the worker is shutting down');
-      await Promise.race([closing, new Promise((r) => setTimeout(r, 15_000).unref())]);
+      await waitAtMost(closing, 15_000);
     }
     this.subscriber?.disconnect();
     await this.notifications.stop();

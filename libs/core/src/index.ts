@@ -17,3 +17,4 @@ export * from './invalidated-cache';
 export * from './invalidation-channel';
 export * from './statement-batcher';
 export * from './uuid-v7';
+export * from './wait-at-most';

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { APP_CONFIG, type AppConfig, createRedisConnection, executionQueueName, QUEUE_PREFIX } from '@switchboard/core';
+import { APP_CONFIG, type AppConfig, createRedisConnection, executionQueueName, QUEUE_PREFIX, waitAtMost } from '@switchboard/core';
 
 /** How long a shutdown waits for adds still in flight. */
 const ADD_DRAIN_MS = 5_000;
@@ -97,8 +97,7 @@ export class ExecutionQueue implements OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     // Runs the api already answered for: their jobs go to Redis before the connection closes. With
     // Redis away, not for long: the reconciler enqueues whatever stayed queued in PostgreSQL.
-    const landed = Promise.allSettled([...this.adding]);
-    await Promise.race([landed, new Promise((resolve) => setTimeout(resolve, ADD_DRAIN_MS).unref())]);
+    await waitAtMost(Promise.allSettled([...this.adding]), ADD_DRAIN_MS);
     await Promise.allSettled([...this.queues.values()].map((queue) => queue.close()));
     this.connection?.disconnect();
   }

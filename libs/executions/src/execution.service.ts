@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis';
 import { DataSource, type EntityManager } from 'typeorm';
 import {
   type Actor, APP_CONFIG, type AppConfig, CANCEL_CHANNEL, ConflictError, ForbiddenError, LOGGER, type Logger, NotFoundError, NotVisibleError, REDIS, SecretBox, TransactionRunner,
-  StatementBatcher, UnprocessableError, queryPrepared, rowsOf, uuidV7,
+  StatementBatcher, UnprocessableError, queryPrepared, rowsOf, uuidV7, waitAtMost,
 } from '@switchboard/core';
 import { type AuditRecord, AuditWriter } from '@switchboard/audit';
 import { accessFilter, type CallerAbility } from '@switchboard/access';
@@ -88,7 +88,7 @@ export class ExecutionService {
     run: async (runs) => (runs.length === 1 ? [await this.insertOne(runs[0])] : this.insertMany(runs)),
     after: async (runs, inserted) => {
       const adding = this.enqueueQuietly(runs.filter((run, i) => inserted[i] && run.execution.status === 'queued').map((run) => run.execution));
-      await Promise.race([adding, new Promise((resolve) => setTimeout(resolve, ENQUEUE_HOLD_MS).unref())]);
+      await waitAtMost(adding, ENQUEUE_HOLD_MS);
     },
   });
 
