@@ -139,7 +139,7 @@ export class ExecutionEngine implements OnModuleDestroy {
     @Inject(LOGGER) private readonly logger: Logger,
     @Optional() private readonly notifications?: NotificationEmitter,
   ) {
-    this.launcher = new StepLauncher({ program: config.SWITCHBOARD_STEP_LAUNCHER, logger });
+    this.launcher = new StepLauncher({ program: config.SWITCHBOARD_STEP_LAUNCHER, warmShells: config.SWITCHBOARD_WARM_SHELLS, logger });
   }
 
   workerActor(workerId: string): Actor {

@@ -95,6 +95,7 @@ export async function runShellStep(options: ShellStepOptions): Promise<StepResul
     command: interpreter.command, args: [...interpreter.args, scriptFile], cwd: workspace.workDir, env, tree, files,
     outputsFile: { path: outputFile, maxBytes: outputLimits.maxBytes },
     removeAfterExit: options.isLastStep ? workspace.layout : undefined,
+    warm: options.shell === 'bash',
   });
   if (end.hasStarted && end.removesWorkspace) workspace.markGone();
   if (!end.hasStarted) {

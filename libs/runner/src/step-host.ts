@@ -38,6 +38,11 @@ export interface StepSpawnRequest {
   outputsFile?: { path: string; maxBytes: number };
   /** The run's last step: the workspace to remove after the exit, under the same condition. */
   removeAfterExit?: StepTreeLayout;
+  /**
+   * `bash <script>` that may run in a shell the host started ahead of the request (the python
+   * launcher's warm shells, docs/procedures.md); a host without them starts it the usual way.
+   */
+  warm?: boolean;
 }
 
 /** Marks a start that failed because the request's `tree` could not be made (nothing of it is left). */

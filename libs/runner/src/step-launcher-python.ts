@@ -20,7 +20,7 @@
  * Keep it free of backticks and dollar-brace sequences: it lives in a template literal.
  */
 export const PYTHON_LAUNCHER_PROGRAM = String.raw`
-import errno, json, os, selectors, signal, stat, sys, traceback
+import errno, fcntl, json, os, selectors, signal, stat, sys, traceback
 
 PAUSE_ABOVE = 1 << 20
 RESUME_BELOW = 256 << 10
@@ -273,6 +273,225 @@ def find_command(command, env):
         return found_denied
     raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), command)
 
+# Warm shells ---------------------------------------------------------------------------------
+#
+# A bash step's process can be started before its request arrives. The shell starts and sets
+# itself up (1.5-2 ms on the benchmark machine, most of a short step's start) while nothing waits
+# for it, then blocks reading fd 3. The request then only hands it the working directory, the
+# script and the environment, through a memfd on fd 4, and the shell sources the script. The
+# shell runs the script as 'bash script' would, in its own session, with the same environment,
+# working directory, $0, signals and descriptors. What differs is listed in docs/procedures.md
+# ("Warm shells"). A request that is not plainly 'bash <script>', or whose environment names a
+# variable bash treats specially, starts a shell the usual way.
+
+WARM_LANG = 'C.UTF-8'
+# Written with @{ for a dollar-brace: this text lives in a template literal.
+WARM_BOOTSTRAP = (
+    # BASH_ARGV0 and mapfile -d need bash 5: an older one exits 97 and is not used again.
+    '((BASH_VERSINFO[0] >= 5)) || exit 97; '
+    # End of file: the launcher no longer wants this shell.
+    'read -r -u 3 __switchboard_warm || exit 0; exec 3<&-; '
+    # The request, NUL-separated: working directory, script, then NAME=value for the environment.
+    "mapfile -d '' -t -u 4 __switchboard_warm; exec 4<&-; "
+    'cd -- "@{__switchboard_warm[0]}" || exit 126; '
+    'BASH_ARGV0=@{__switchboard_warm[1]}; '
+    'export -- "@{__switchboard_warm[@]:2}"; '
+    # As 'bash script' has it: OLDPWD exported without a value, nothing of this text left.
+    'unset __switchboard_warm OLDPWD BASH_EXECUTION_STRING; export OLDPWD; . "$0"'
+).replace('@{', '$' + '{')
+# Variables bash sets, or reads when it starts, or treats specially when assigned: a step whose
+# environment names one of them starts the usual way, where bash takes them from its environment.
+WARM_SHELL_NAMES = frozenset((
+    '_ CDPATH CHILD_MAX COLUMNS COMPREPLY COPROC DIRSTACK EMACS ENV EPOCHREALTIME EPOCHSECONDS EUID '
+    'EXECIGNORE FCEDIT FIGNORE FUNCNAME FUNCNEST GLOBIGNORE GROUPS histchars HISTCMD HISTCONTROL '
+    'HISTFILE HISTFILESIZE HISTIGNORE HISTSIZE HISTTIMEFORMAT HOSTFILE HOSTNAME HOSTTYPE IFS '
+    'IGNOREEOF INPUTRC INSIDE_EMACS LANGUAGE LINENO LINES MACHTYPE MAIL MAILCHECK MAILPATH MAPFILE '
+    'OLDPWD OPTARG OPTERR OPTIND OSTYPE PIPESTATUS POSIXLY_CORRECT PPID PROMPT_COMMAND '
+    'PROMPT_DIRTRIM PS0 PS1 PS2 PS3 PS4 PWD RANDOM REPLY SECONDS SHELL SHELLOPTS SHLVL SRANDOM '
+    'TERM TEXTDOMAIN TEXTDOMAINDIR TIMEFORMAT TMOUT UID auto_resume'
+).split())
+WARM_SHELL_PREFIXES = ('BASH', 'COMP_', 'LC_', 'READLINE_', '__switchboard')
+# Within these a usual start could not fail for the environment's size (E2BIG) either.
+WARM_MAX_STRING = 128 * 1024 - 1
+WARM_MAX_TOTAL = os.sysconf('SC_ARG_MAX') // 2
+
+def warm_request_data(request):
+    # The request as the warm shell reads it, or None if it is to start the usual way.
+    env = request['env']
+    if env.get('LANG') != WARM_LANG or len(request['args']) != 1:
+        return None
+    strings = [utf8(request['cwd']), utf8(request['args'][0])]
+    for name, value in env.items():
+        if not (name.isascii() and name.isidentifier()) or name in WARM_SHELL_NAMES or name.startswith(WARM_SHELL_PREFIXES):
+            return None
+        if name != 'LANG':
+            strings.append(utf8(name + '=' + value))
+    if any(b'\0' in text or len(text) > WARM_MAX_STRING for text in strings) or sum(len(text) + 1 for text in strings) > WARM_MAX_TOTAL:
+        return None
+    # The usual start reports a working directory that is not there; so does a start made that way.
+    if not os.path.isdir(request['cwd']):
+        return None
+    return b'\0'.join(strings) + b'\0'
+
+def above_stdio(fd):
+    # The descriptor as a number a warm shell's dup2 onto 0-4 cannot overwrite before using it.
+    if fd > 4:
+        return fd
+    try:
+        return fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 5)
+    finally:
+        os.close(fd)
+
+class WarmShell:
+    def __init__(self, path):
+        self.path = path
+        self.pid = None
+        self.pidfd = None
+        self.go = None
+        self.request = None
+        self.pipes = {}
+        self.is_leaving = False
+        child_ends = []
+        try:
+            go_read, self.go = os.pipe()
+            child_ends.append(above_stdio(go_read))
+            self.request = above_stdio(os.memfd_create('switchboard-step-request'))
+            out_read, out_write = os.pipe()
+            self.pipes[out_read] = 'stdout'
+            child_ends.append(above_stdio(out_write))
+            err_read, err_write = os.pipe()
+            self.pipes[err_read] = 'stderr'
+            child_ends.append(above_stdio(err_write))
+            self.pid = os.posix_spawn(path, ['bash', '-c', WARM_BOOTSTRAP, 'bash'], {'LANG': WARM_LANG},
+                file_actions=[
+                    (os.POSIX_SPAWN_OPEN, 0, '/dev/null', os.O_RDONLY, 0),
+                    (os.POSIX_SPAWN_DUP2, child_ends[1], 1),
+                    (os.POSIX_SPAWN_DUP2, child_ends[2], 2),
+                    (os.POSIX_SPAWN_DUP2, child_ends[0], 3),
+                    (os.POSIX_SPAWN_DUP2, self.request, 4),
+                ],
+                setsid=True, setsigdef=RESET_SIGNALS, setsigmask=())
+            self.pidfd = os.pidfd_open(self.pid)
+        except BaseException:
+            self.close()
+            raise
+        finally:
+            for fd in child_ends:
+                os.close(fd)
+
+    def hand_over(self, data):
+        # True once the shell has its request; False if it is gone (its fds are then closed).
+        try:
+            view = memoryview(data)
+            offset = 0
+            while offset < len(view):
+                offset += os.pwrite(self.request, view[offset:], offset)
+            os.write(self.go, b'\n')
+        except OSError:
+            self.close()
+            return False
+        os.close(self.go)
+        os.close(self.request)
+        self.go = self.request = None
+        return True
+
+    def close(self):
+        # Ends a shell that has no request (it exits when fd 3 reaches its end) and closes what this process holds.
+        for fd in [self.go, self.request, self.pidfd] + list(self.pipes):
+            if fd is not None:
+                os.close(fd)
+        self.go = self.request = self.pidfd = None
+        self.pipes = {}
+        if self.pid is not None:
+            try:
+                os.killpg(self.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            try:
+                os.waitpid(self.pid, 0)
+            except ChildProcessError:
+                pass
+
+    def left_behind(self):
+        # What a shell that died idle wrote to stderr (why it could not start, say).
+        for fd, name in self.pipes.items():
+            if name == 'stderr':
+                os.set_blocking(fd, False)
+                try:
+                    return os.read(fd, 2048).decode('utf-8', 'replace').strip()
+                except OSError:
+                    return ''
+        return ''
+
+class WarmShells:
+    # Up to size bash shells started ahead of their steps, for the interpreter the last bash
+    # step used. Several deaths before use in a row, or a bash older than 5, stop the warming.
+    def __init__(self, size):
+        self.size = size
+        self.path = None
+        self.idle = []
+        self.deaths = 0
+        self.is_off = size <= 0
+
+    def want(self, path):
+        # A bash step found no shell waiting: keep some for this interpreter from now on.
+        if not self.is_off and path != self.path:
+            self.clear()
+            self.path = path
+
+    def take(self, path, request):
+        # (pid, pipes, pidfd) of a warm shell now running the request, or None.
+        if path != self.path or not self.idle:
+            return None
+        data = warm_request_data(request)
+        if data is None:
+            return None
+        while self.idle:
+            shell = self.idle.pop(0)
+            selector.unregister(shell.pidfd)
+            if shell.hand_over(data):
+                self.deaths = 0
+                return shell.pid, shell.pipes, shell.pidfd
+        return None
+
+    def refill(self):
+        while not self.is_off and self.path is not None and len(self.idle) < self.size:
+            try:
+                shell = WarmShell(self.path)
+            except OSError as error:
+                self.stop('could not start ' + self.path + ': ' + str(error))
+                return
+            selector.register(shell.pidfd, selectors.EVENT_READ, lambda _fd, shell=shell: self.on_idle_exit(shell))
+            self.idle.append(shell)
+
+    def on_idle_exit(self, shell):
+        selector.unregister(shell.pidfd)
+        if shell in self.idle:
+            self.idle.remove(shell)
+        _pid, status = os.waitpid(shell.pid, 0)
+        shell.pid = None
+        said = shell.left_behind()
+        shell.close()
+        if os.waitstatus_to_exitcode(status) == 97:
+            self.stop(self.path + ' is older than bash 5')
+            return
+        self.deaths += 1
+        if self.deaths >= 3:
+            self.stop('warm shells of ' + self.path + ' keep exiting before use (last: ' + repr(said) + ')')
+
+    def stop(self, why):
+        sys.stderr.write('step launcher: no more warm shells: ' + why + '\n')
+        self.is_off = True
+        self.clear()
+
+    def clear(self):
+        while self.idle:
+            shell = self.idle.pop()
+            selector.unregister(shell.pidfd)
+            shell.close()
+
+warm_shells = WarmShells(int(sys.argv[1]) if len(sys.argv) > 1 else 0)
+
 class Step:
     def __init__(self, request):
         self.request = request
@@ -286,8 +505,30 @@ class Step:
         return list(self.pipes.keys())
 
     def start(self):
-        env = {utf8(k): utf8(v) for k, v in self.request['env'].items()}
         path = find_command(self.request['command'], self.request['env'])
+        taken = warm_shells.take(path, self.request) if self.request.get('warm') else None
+        if taken:
+            self.pid, self.pipes, self.pidfd = taken
+        else:
+            self.spawn(path)
+            if self.request.get('warm'):
+                warm_shells.want(path)
+        try:
+            if self.pidfd is None:
+                self.pidfd = os.pidfd_open(self.pid)
+            for fd in self.pipes:
+                os.set_blocking(fd, False)
+            selector.register(self.pidfd, selectors.EVENT_READ, self.on_exit)
+        except BaseException:
+            # Started, but it could not be followed: it must not run unsupervised.
+            self.abandon()
+            raise
+        if not paused:
+            for fd in self.pipes:
+                selector.register(fd, selectors.EVENT_READ, self.on_pipe)
+
+    def spawn(self, path):
+        env = {utf8(k): utf8(v) for k, v in self.request['env'].items()}
         argv = [self.request['command']] + list(self.request['args'])
         out_read, out_write = os.pipe()
         try:
@@ -318,18 +559,6 @@ class Step:
             os.close(out_write)
             os.close(err_write)
         self.pipes = {out_read: 'stdout', err_read: 'stderr'}
-        try:
-            self.pidfd = os.pidfd_open(self.pid)
-            for fd in self.pipes:
-                os.set_blocking(fd, False)
-            selector.register(self.pidfd, selectors.EVENT_READ, self.on_exit)
-        except BaseException:
-            # Started, but it could not be followed: it must not run unsupervised.
-            self.abandon()
-            raise
-        if not paused:
-            for fd in self.pipes:
-                selector.register(fd, selectors.EVENT_READ, self.on_pipe)
 
     def abandon(self):
         try:
@@ -514,6 +743,8 @@ def main():
                 # A bug must not end the launcher: that would kill every step it follows.
                 traceback.print_exc()
         flush()
+        # After the answers are out: a shell for the next bash step starts while nothing waits.
+        warm_shells.refill()
 
 def check_spawn():
     # Fails here (and the worker takes the node launcher) rather than at every step, where this

@@ -287,6 +287,11 @@ export interface StepLauncherOptions {
   /** The interpreter for the python launcher; by default the first python3 on PATH. */
   python?: string;
   logger?: LauncherLogger;
+  /**
+   * Bash shells the python launcher keeps started ahead of the steps that will use them (default
+   * 0, none): a bash step then skips bash's own start. The node launcher has none.
+   */
+  warmShells?: number;
 }
 
 /** A program that dies this many times after it was ready is given up for the next one. */
@@ -340,9 +345,9 @@ function startNodeLauncher(onEvent: (event: LauncherEvent) => void): LauncherCon
  * The python launcher (PYTHON_LAUNCHER_PROGRAM): requests as JSON lines on its stdin, events as
  * JSON lines on its stdout, an `output` line followed by its `n` raw bytes.
  */
-function startPythonLauncher(python: string, onEvent: (event: LauncherEvent) => void): LauncherConnection {
+function startPythonLauncher(python: string, warmShells: number, onEvent: (event: LauncherEvent) => void): LauncherConnection {
   // -I: no PYTHON* variables, user site or script directory; -S: no site module (faster start).
-  const child = spawn(python, ['-I', '-S', '-c', PYTHON_LAUNCHER_PROGRAM], { cwd: '/', env: {}, stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(python, ['-I', '-S', '-c', PYTHON_LAUNCHER_PROGRAM, String(warmShells)], { cwd: '/', env: {}, stdio: ['pipe', 'pipe', 'inherit'] });
   const stdin = child.stdin as Writable & { ref?: () => void; unref?: () => void };
   const stdout = child.stdout as Readable & { ref?: () => void; unref?: () => void };
   stdin.on('error', () => undefined); // a launcher that is gone is noticed by its 'exit'
@@ -470,6 +475,7 @@ export class StepLauncher implements StepHost {
 
   private readonly python: string | undefined;
   private readonly logger: LauncherLogger | undefined;
+  private readonly warmShells: number;
   /** Deaths of the running program after it was ready; past MAX_DEATHS the next program takes over. */
   private deaths = 0;
 
@@ -478,6 +484,7 @@ export class StepLauncher implements StepHost {
     this.programs = program === 'auto' ? ['python3', 'node'] : [program];
     this.python = 'python' in options ? options.python : findPython();
     this.logger = options.logger;
+    this.warmShells = options.warmShells ?? 0;
   }
 
   /** Which program runs the launcher now: undefined until it is ready, or when the worker does the work itself. */
@@ -599,7 +606,7 @@ export class StepLauncher implements StepHost {
           resolve(undefined);
           return;
         }
-        launcher = program === 'python3' && this.python ? startPythonLauncher(this.python, onEvent) : startNodeLauncher(onEvent);
+        launcher = program === 'python3' && this.python ? startPythonLauncher(this.python, this.warmShells, onEvent) : startNodeLauncher(onEvent);
       } catch {
         resolve(undefined);
         return;
