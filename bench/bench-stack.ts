@@ -130,6 +130,8 @@ export async function startBenchStack(teardown: Teardown, log: (line: string) =>
     // Both processes must seal secrets with the same key; set explicitly, as in production.
     SWITCHBOARD_ENCRYPTION_KEY: randomBytes(24).toString('base64url'),
     SWITCHBOARD_WORKSPACE_DIR: workspaceDir,
+    // For comparisons: SWITCHBOARD_WARM_SHELLS=0 npm run bench measures bash steps without warm shells.
+    ...(process.env.SWITCHBOARD_WARM_SHELLS === undefined ? {} : { SWITCHBOARD_WARM_SHELLS: process.env.SWITCHBOARD_WARM_SHELLS }),
   };
   return { dir, marksDir, workspaceDir, databaseUrl: postgres.url, redisUrl: redis.url, postgres, redis, appEnv, config, postmasterPid };
 }

@@ -318,7 +318,9 @@ WARM_MAX_TOTAL = os.sysconf('SC_ARG_MAX') // 2
 def warm_request_data(request):
     # The request as the warm shell reads it, or None if it is to start the usual way.
     env = request['env']
-    if env.get('LANG') != WARM_LANG or len(request['args']) != 1:
+    # An absolute script: source would look a bare name up in PATH. Some variable besides LANG:
+    # export without words would list the environment on the step's stdout.
+    if env.get('LANG') != WARM_LANG or len(env) < 2 or len(request['args']) != 1 or not request['args'][0].startswith('/'):
         return None
     strings = [utf8(request['cwd']), utf8(request['args'][0])]
     for name, value in env.items():
