@@ -90,6 +90,26 @@ describe('executions: run steps in any language and pass outputs', () => {
     expect(parents).toEqual(['python3', 'node']);
   });
 
+  it('runs bash steps in warm shells from the second on, and never with SWITCHBOARD_WARM_SHELLS=0', async () => {
+    const seen: string[][] = [];
+    for (const setting of [undefined, '0']) {
+      const group = uniqueName('warm');
+      const own = await startTestWorker({ SWITCHBOARD_WORKER_GROUPS: group, ...(setting === undefined ? {} : { SWITCHBOARD_WARM_SHELLS: setting }) });
+      try {
+        // A warm shell is a bash -c; `bash script.sh` has no c in $-.
+        const run = '[[ $- == *c* ]] && echo "warm $0" || echo "cold $0"';
+        const procedure = await createProcedure(admin, projectId, { name: uniqueName('warmth'), worker_group: group, steps: [{ name: 'one', run }, { name: 'two', run }] });
+        const id = (await runProcedure(admin, procedure.id)).id;
+        expect((await waitForStatus(admin, id, 'terminal')).status).toBe('succeeded');
+        seen.push((await allLogLines(admin, id)).filter((line) => !line.text.startsWith('[switchboard]')).map((line) => line.text.replace(/ \/.*\/steps\/(\d+)-.*$/, ' script $1')));
+      } finally {
+        await own.close();
+      }
+    }
+    // The first bash step of a worker starts the usual way and asks for the shells.
+    expect(seen).toEqual([['cold script 2', 'warm script 4'], ['cold script 2', 'cold script 4']]);
+  });
+
   it('prints an injection attempt literally and creates nothing', async () => {
     const marker = `/tmp/switchboard-pwned-${Date.now()}`;
     const procedure = await createProcedure(admin, projectId, {
