@@ -7,8 +7,9 @@
  * CLONE_VM | CLONE_VFORK): 0.13 ms. The launcher starts every shell step, so that difference is
  * on the path of every execution (bench/README.md, "Fourth session").
  *
- * It does exactly what the node launcher (launcherProgram in step-launcher.ts) does, over the
- * launcher's stdin and stdout instead of Node's IPC channel:
+ * It does what the node launcher (launcherProgram in step-launcher.ts) does, over the launcher's
+ * stdin and stdout instead of Node's IPC channel, and it alone keeps warm shells: bash started
+ * ahead of the bash steps that will use them (see "Warm shells" below). Requests and events:
  * - worker → launcher: one JSON object per line (a LauncherRequest);
  * - launcher → worker: one JSON object per line (a LauncherEvent); an `output` event carries
  *   `n`, and exactly n raw bytes of the step's output follow its line.
@@ -352,7 +353,6 @@ class WarmShell:
         self.go = None
         self.request = None
         self.pipes = {}
-        self.is_leaving = False
         child_ends = []
         try:
             go_read, self.go = os.pipe()
@@ -398,7 +398,7 @@ class WarmShell:
         return True
 
     def close(self):
-        # Ends a shell that has no request (it exits when fd 3 reaches its end) and closes what this process holds.
+        # Closes what this process holds of the shell and, unless it was reaped already, kills and reaps it.
         for fd in [self.go, self.request, self.pidfd] + list(self.pipes):
             if fd is not None:
                 os.close(fd)

@@ -190,13 +190,13 @@ describe('warm shells (python launcher)', () => {
     const workspace = await workspaceOf(launcher);
     expect((await runBash(workspace, '[[ $- == *c* ]] && echo warm')).text).toBe('warm');
 
-    // Two deaths so far; a third in a row stops the warming. The step still runs.
+    // The warm step reset the count of deaths in a row: three more stop the warming, and bash
+    // steps still run, started the usual way.
     const third = await until(() => warmShellsOf(launcherPid), (pids) => pids.length === 2);
     process.kill(third[0], 'SIGKILL');
     const fourth = await until(() => warmShellsOf(launcherPid), (pids) => pids.length === 2 && !pids.includes(third[0]));
     process.kill(fourth[0], 'SIGKILL');
     process.kill(fourth[1], 'SIGKILL');
-    // (The deaths counter was reset by the warm step; these are deaths 1, 2 and 3.)
     expect(await until(() => warmShellsOf(launcherPid), (pids) => pids.length === 0)).toEqual([]);
     const after = await runBash(workspace, '[[ $- == *c* ]] && echo warm || echo cold');
     expect(after).toMatchObject({ text: 'cold', result: { outcome: 'succeeded' } });
