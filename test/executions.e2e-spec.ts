@@ -90,7 +90,7 @@ describe('executions: run steps in any language and pass outputs', () => {
     expect(parents).toEqual(['python3', 'node']);
   });
 
-  it('runs bash steps in warm shells from the second on, and never with SWITCHBOARD_WARM_SHELLS=0', async () => {
+  it('runs bash steps in warm shells, and never with SWITCHBOARD_WARM_SHELLS=0', async () => {
     const seen: string[][] = [];
     for (const setting of [undefined, '0']) {
       const group = uniqueName('warm');
@@ -106,8 +106,8 @@ describe('executions: run steps in any language and pass outputs', () => {
         await own.close();
       }
     }
-    // The first bash step of a worker starts the usual way and asks for the shells.
-    expect(seen).toEqual([['cold script 2', 'warm script 4'], ['cold script 2', 'cold script 4']]);
+    // The launcher starts its shells when it starts: the worker's first bash step is warm too.
+    expect(seen).toEqual([['warm script 2', 'warm script 4'], ['cold script 2', 'cold script 4']]);
   });
 
   it('prints an injection attempt literally and creates nothing', async () => {

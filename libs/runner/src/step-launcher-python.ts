@@ -364,7 +364,8 @@ class WarmShell:
             err_read, err_write = os.pipe()
             self.pipes[err_read] = 'stderr'
             child_ends.append(above_stdio(err_write))
-            self.pid = os.posix_spawn(path, ['bash', '-c', WARM_BOOTSTRAP, 'bash'], {'LANG': WARM_LANG},
+            # argv[0] is the path: bash sets $BASH from it, as it does from a step's PATH when started the usual way.
+            self.pid = os.posix_spawn(path, [path, '-c', WARM_BOOTSTRAP, 'bash'], {'LANG': WARM_LANG},
                 file_actions=[
                     (os.POSIX_SPAWN_OPEN, 0, '/dev/null', os.O_RDONLY, 0),
                     (os.POSIX_SPAWN_DUP2, child_ends[1], 1),
@@ -436,7 +437,7 @@ class WarmShells:
         self.is_off = size <= 0
 
     def want(self, path):
-        # A bash step found no shell waiting: keep some for this interpreter from now on.
+        # Keep shells of this bash from now on (the launcher's start, or a bash step that found none waiting).
         if not self.is_off and path != self.path:
             self.clear()
             self.path = path
@@ -737,7 +738,16 @@ def main():
     check_spawn()
     send({'type': 'ready'})
     flush()
+    # The bash the steps will most likely use, from the PATH they get by default: shells for the
+    # first bash step start now. A step that finds another bash switches them to that one.
+    if len(sys.argv) > 2:
+        try:
+            warm_shells.want(find_command('bash', {'PATH': sys.argv[2]}))
+        except OSError:
+            pass
     while True:
+        # After the answers are out: a shell for the next bash step starts while nothing waits.
+        warm_shells.refill()
         for key, _mask in selector.select():
             try:
                 key.data(key.fd)
@@ -745,8 +755,6 @@ def main():
                 # A bug must not end the launcher: that would kill every step it follows.
                 traceback.print_exc()
         flush()
-        # After the answers are out: a shell for the next bash step starts while nothing waits.
-        warm_shells.refill()
 
 def check_spawn():
     # Fails here (and the worker takes the node launcher) rather than at every step, where this

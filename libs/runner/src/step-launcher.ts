@@ -3,6 +3,7 @@ import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { localStepHost } from './local-step-host';
+import { DEFAULT_STEP_PATH } from './step-environment';
 import { PYTHON_LAUNCHER_PROGRAM } from './step-launcher-python';
 import type {
   OutputsFileRead, StepExit, StepFile, StepHost, StepOutputStream, StepProcessHandle, StepSpawnRequest, StepTree, StepTreeLayout,
@@ -347,7 +348,8 @@ function startNodeLauncher(onEvent: (event: LauncherEvent) => void): LauncherCon
  */
 function startPythonLauncher(python: string, warmShells: number, onEvent: (event: LauncherEvent) => void): LauncherConnection {
   // -I: no PYTHON* variables, user site or script directory; -S: no site module (faster start).
-  const child = spawn(python, ['-I', '-S', '-c', PYTHON_LAUNCHER_PROGRAM, String(warmShells)], { cwd: '/', env: {}, stdio: ['pipe', 'pipe', 'inherit'] });
+  // Then how many warm shells to keep, and the PATH to find their bash in before the first step.
+  const child = spawn(python, ['-I', '-S', '-c', PYTHON_LAUNCHER_PROGRAM, String(warmShells), DEFAULT_STEP_PATH], { cwd: '/', env: {}, stdio: ['pipe', 'pipe', 'inherit'] });
   const stdin = child.stdin as Writable & { ref?: () => void; unref?: () => void };
   const stdout = child.stdout as Readable & { ref?: () => void; unref?: () => void };
   stdin.on('error', () => undefined); // a launcher that is gone is noticed by its 'exit'

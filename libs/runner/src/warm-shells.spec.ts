@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ExecutionWorkspace } from './execution-workspace';
 import { runShellStep, type ShellStepOptions } from './shell-step.runner';
@@ -88,7 +90,7 @@ async function until<T>(look: () => T, isDone: (value: T) => boolean, ms = 3_000
   }
 }
 
-/** Starts the launcher's warm shells (the first bash step asks for them) and returns its pid. */
+/** Runs a first bash step, waits until the launcher has `count` warm shells, and returns its pid. */
 async function warmUp(launcher: StepLauncher, count: number): Promise<number> {
   const first = await runBash(await workspaceOf(launcher), 'echo "$PPID"');
   expect(first.result.outcome).toBe('succeeded');
@@ -100,7 +102,7 @@ async function warmUp(launcher: StepLauncher, count: number): Promise<number> {
 /** Says whether it ran in a warm shell (bash -c), then everything a script can see of how it was started. */
 const PROBE = String.raw`
 [[ $- == *c* ]] && echo "warm=yes" || echo "warm=no"
-echo "0=$0 #=$# PWD=$PWD pwd=$(pwd -P) umask=$(umask) shlvl=$SHLVL"
+echo "0=$0 #=$# PWD=$PWD pwd=$(pwd -P) umask=$(umask) shlvl=$SHLVL BASH=$BASH"
 read -ra stat < /proc/$$/stat
 echo "leads its group and session: $(( stat[4] == $$ && stat[5] == $$ ))"
 declare -px | sort
@@ -146,6 +148,24 @@ describe('warm shells (python launcher)', () => {
       expect(ran.text).toContain('<workspace>/steps/2-probe.sh: line 17: undefined_command_here: command not found');
       expect(ran.text).toContain('leads its group and session: 1');
       expect(ran.text).toContain('declare -x PARAM_TEXT=$\'a b $(touch /tmp/warm-pwned) `id` "q" \\\'s\\\'\\nsecond line\'');
+    }
+  });
+
+  it('are started with the launcher, for the bash on the default PATH, and follow a step that uses another bash', async () => {
+    const launcher = launcherWith(1);
+    const workspace = await workspaceOf(launcher);
+    const probe = '[[ $- == *c* ]] && echo "warm $BASH" || echo "cold $BASH"';
+    expect((await runBash(workspace, probe)).text).toBe('warm /usr/bin/bash');
+    // Another bash: a link to it under another name, first on the step's PATH.
+    const elsewhere = mkdtempSync(join(tmpdir(), 'other-bash-'));
+    try {
+      symlinkSync('/usr/bin/bash', join(elsewhere, 'bash'));
+      const path = `${elsewhere}:/usr/bin:/bin`;
+      expect((await runBash(workspace, probe, { path })).text).toBe(`cold ${elsewhere}/bash`);
+      expect((await runBash(workspace, probe, { path })).text).toBe(`warm ${elsewhere}/bash`);
+      expect((await runBash(workspace, probe)).text).toBe('cold /usr/bin/bash');
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
     }
   });
 
