@@ -347,7 +347,6 @@ def above_stdio(fd):
 
 class WarmShell:
     def __init__(self, path):
-        self.path = path
         self.pid = None
         self.pidfd = None
         self.go = None
