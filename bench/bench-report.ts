@@ -104,6 +104,17 @@ export function formatReport(r: BenchResult): string {
     return [`${String(name)} ${label(entry)}`, ...values, Math.round(total * 100) / 100, rss];
   })));
   out.push('(other = machine busy time outside these processes: kernel threads and anything else running on the machine)');
+  out.push('');
+  out.push('CPU ms per execution once every trigger was accepted (the executions alone), and what each trigger added');
+  const afterRows = [...T.switchboard.map((e) => ['switchboard', e]), ...T.bare.map((e) => ['bare', e])]
+    .filter(([, e]) => (e as ThroughputEntry).cpuMsPerExecutionAfterAccepted).map(([name, e]) => {
+      const entry = e as ThroughputEntry;
+      const after = entry.cpuMsPerExecutionAfterAccepted as Record<string, number>;
+      const total = Object.values(after).reduce((a, b) => a + b, 0);
+      return [`${String(name)} ${label(entry)}`, ...components.map((c) => after[c] ?? '-'), Math.round(total * 100) / 100, entry.triggerCpuMs ?? '-'];
+    });
+  out.push(table(['', ...components, 'total', 'per trigger'], afterRows));
+  out.push('(per trigger: the run\'s CPU less its executions at the cost above, over its triggers: the producer, the trigger\'s writes, and what the rest lost to sharing the cores)');
   for (const entry of [...T.switchboard, ...T.bare]) {
     if (entry.foreignCpuShare > 0.1) {
       const name = T.switchboard.includes(entry) ? 'switchboard' : 'bare';

@@ -22,6 +22,18 @@ export interface ThroughputResult {
   failed: number;
   /** CPU milliseconds per execution, by component, over the measured window. */
   cpuMsPerExecution: Record<string, number>;
+  /**
+   * CPU milliseconds per execution, by component, from the last accepted trigger to the end: what
+   * the executions cost alone, with no trigger arriving (null when too few were left by then).
+   */
+  cpuMsPerExecutionAfterAccepted: Record<string, number> | null;
+  /**
+   * CPU milliseconds per trigger that the triggers added: the window's CPU less what its executions
+   * cost at the pace measured once every trigger was in, over the number of triggers. It holds the
+   * producer's own work (HTTP client and api, or `Queue.add`), the trigger's writes in PostgreSQL
+   * and Redis, and what the other processes lost to sharing the cores with them (null as above).
+   */
+  triggerCpuMs: number | null;
   /** Busy share of all cores during the window (0–1). */
   machineBusy: number;
   /**
@@ -131,7 +143,10 @@ export async function measureThroughput(
        GROUP BY 1, 2) w`;
   const poll = progressOf(pipeline, db, options.batch);
   await warmUp(pipeline, running, db, { batch: options.warmupBatch, count: options.warmup, inflight: options.inflight, pollMs: options.pollMs });
-  const meter = new CpuMeter({ ...running.cpuComponents(), ...options.sharedComponents, bench: 'self' });
+  const components: Record<string, number | 'self'> = { ...running.cpuComponents(), ...options.sharedComponents, bench: 'self' };
+  const meter = new CpuMeter(components);
+  // Started when the last trigger is accepted: what the executions left then cost alone.
+  const afterMeter = new CpuMeter(components);
   const target = options.runs;
   const waitTotals = new Map<string, { state: string; wait: string; total: number }>();
   let samples = 0;
@@ -158,28 +173,36 @@ export async function measureThroughput(
   const startedAt = epochMs();
   // One extra count when the last trigger is accepted: how many had ended by then.
   const accepting = triggerAll(running, options.batch, options.runs, options.inflight)
-    .then(async (at) => ({ at, done: (await poll()).done }));
+    .then(async (at) => {
+      afterMeter.start();
+      return { at, done: (await poll()).done };
+    });
   const { at: doneAt, progress } = await waitForDone(pipeline, db, options.batch, target, options.pollMs).finally(() => clearInterval(sampler));
   await sampling;
   const accepted = await accepting;
   const acceptedAt = accepted.at;
   const leftAfterAccepted = target - accepted.done;
   const cpu = meter.stop();
+  const cpuAfter = afterMeter.stop();
   const peakRssMb = Object.fromEntries(Object.entries(running.cpuComponents()).map(([name, pid]) => [name, peakRssOf(pid)]));
 
   const seconds = (doneAt - startedAt) / 1000;
   const round = (v: number, digits = 2): number => Math.round(v * 10 ** digits) / 10 ** digits;
+  const enoughLeft = leftAfterAccepted >= options.runs / 10 && doneAt > acceptedAt;
+  const sum = (values: Record<string, number>): number => Object.values(values).reduce((a, b) => a + b, 0);
   return {
     concurrency: running.concurrency,
     executions: options.runs,
     seconds: round(seconds, 3),
     perSecond: round(options.runs / seconds, 1),
     acceptedPerSecond: round(options.runs / ((acceptedAt - startedAt) / 1000), 1),
-    perSecondAfterAccepted: leftAfterAccepted >= options.runs / 10 && doneAt > acceptedAt
-      ? round(leftAfterAccepted / ((doneAt - acceptedAt) / 1000), 1) : null,
+    perSecondAfterAccepted: enoughLeft ? round(leftAfterAccepted / ((doneAt - acceptedAt) / 1000), 1) : null,
     succeeded: progress.ok,
     failed: progress.done - progress.ok,
     cpuMsPerExecution: Object.fromEntries(Object.entries(cpu.byComponent).map(([k, v]) => [k, round(v / options.runs)])),
+    cpuMsPerExecutionAfterAccepted: enoughLeft
+      ? Object.fromEntries(Object.entries(cpuAfter.byComponent).map(([k, v]) => [k, round(v / leftAfterAccepted)])) : null,
+    triggerCpuMs: enoughLeft ? round((sum(cpu.byComponent) - (sum(cpuAfter.byComponent) / leftAfterAccepted) * options.runs) / options.runs) : null,
     machineBusy: round(cpu.machineBusy),
     foreignCpuShare: round(cpu.byComponent.other / (cpu.wallMs * cpus().length)),
     peakRssMb,
