@@ -456,8 +456,13 @@ class WarmShells:
                 return shell.pid, shell.pipes, shell.pidfd
         return None
 
-    def refill(self):
-        while not self.is_off and self.path is not None and len(self.idle) < self.size:
+    def refill(self, steps_running):
+        # While steps run, one shell waits for the next bash step; the others start once no step
+        # runs. A shell starting next to a running step slows it down, and glibc's posix_spawn
+        # stops this launcher until the new shell has exec'd (1-2 ms on a busy machine), while
+        # the exit of a short step may be waiting to be reported.
+        want = min(self.size, 1) if steps_running else self.size
+        while not self.is_off and self.path is not None and len(self.idle) < want:
             try:
                 shell = WarmShell(self.path)
             except OSError as error:
@@ -746,7 +751,7 @@ def main():
             pass
     while True:
         # After the answers are out: a shell for the next bash step starts while nothing waits.
-        warm_shells.refill()
+        warm_shells.refill(any(not step.exited for step in steps.values()))
         for key, _mask in selector.select():
             try:
                 key.data(key.fd)

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -222,6 +222,48 @@ describe('warm shells (python launcher)', () => {
     expect(after).toMatchObject({ text: 'cold', result: { outcome: 'succeeded' } });
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(warmShellsOf(launcherPid)).toEqual([]);
+  });
+
+  it('keep one shell ready while a step runs, and start the others once no step runs', async () => {
+    const launcher = launcherWith(3);
+    const launcherPid = await warmUp(launcher, 3);
+    const workspace = await workspaceOf(launcher);
+    const flags = mkdtempSync(join(tmpdir(), 'warm-flag-'));
+    const go = join(flags, 'go');
+    try {
+      let longPid = 0;
+      const longLines: string[] = [];
+      let startedLong: () => void = () => undefined;
+      const started = new Promise<void>((resolve) => {
+        startedLong = resolve;
+      });
+      const long = runBash(workspace, `echo started; until [ -e '${go}' ]; do sleep 0.01; done; [[ $- == *c* ]] && echo warm`, {
+        onStart: (process) => {
+          longPid = process.pid;
+        },
+        onLine: (line) => {
+          longLines.push(line.text);
+          if (line.text === 'started') startedLong();
+        },
+      });
+      await started;
+      // The shell running the step still has the bootstrap's command line: leave it out.
+      const waiting = (): number[] => warmShellsOf(launcherPid).filter((pid) => pid !== longPid);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(waiting()).toHaveLength(2);
+      for (let i = 0; i < 2; i += 1) expect((await runBash(workspace, '[[ $- == *c* ]] && echo warm')).text).toBe('warm');
+      // The second of them took the last waiting shell: one more started, not three.
+      expect(await until(waiting, (pids) => pids.length === 1)).toHaveLength(1);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(waiting()).toHaveLength(1);
+
+      writeFileSync(go, '');
+      expect((await long).result).toMatchObject({ outcome: 'succeeded' });
+      expect(longLines).toEqual(['started', 'warm']);
+      expect(await until(() => warmShellsOf(launcherPid), (pids) => pids.length === 3)).toHaveLength(3);
+    } finally {
+      rmSync(flags, { recursive: true, force: true });
+    }
   });
 
   it('go with their launcher', async () => {
