@@ -96,36 +96,33 @@ export function formatReport(r: BenchResult): string {
   out.push('');
   out.push('CPU ms per execution by process (throughput runs)');
   const components = [...new Set([...T.switchboard, ...T.bare].flatMap((e) => Object.keys(e.cpuMsPerExecution)))];
-  out.push(table(['', ...components, 'total', 'peak RSS MB'], [...T.switchboard.map((e) => ['switchboard', e]), ...T.bare.map((e) => ['bare', e])].map(([name, e]) => {
-    const entry = e as ThroughputEntry;
+  const named: Array<[string, ThroughputEntry]> = [...T.switchboard.map((e): [string, ThroughputEntry] => ['switchboard', e]), ...T.bare.map((e): [string, ThroughputEntry] => ['bare', e])];
+  out.push(table(['', ...components, 'total', 'peak RSS MB'], named.map(([name, entry]) => {
     const values = components.map((c) => entry.cpuMsPerExecution[c] ?? '-');
     const total = Object.values(entry.cpuMsPerExecution).reduce((a, b) => a + b, 0);
     const rss = Object.entries(entry.peakRssMb).map(([k, v]) => `${k} ${v}`).join(', ');
-    return [`${String(name)} ${label(entry)}`, ...values, Math.round(total * 100) / 100, rss];
+    return [`${name} ${label(entry)}`, ...values, Math.round(total * 100) / 100, rss];
   })));
   out.push('(other = machine busy time outside these processes: kernel threads and anything else running on the machine)');
-  out.push('');
-  out.push('CPU ms per execution once every trigger was accepted (the executions alone), and what each trigger added');
-  const afterRows = [...T.switchboard.map((e) => ['switchboard', e]), ...T.bare.map((e) => ['bare', e])]
-    .filter(([, e]) => (e as ThroughputEntry).cpuMsPerExecutionAfterAccepted).map(([name, e]) => {
-      const entry = e as ThroughputEntry;
-      const after = entry.cpuMsPerExecutionAfterAccepted as Record<string, number>;
-      const total = Object.values(after).reduce((a, b) => a + b, 0);
-      return [`${String(name)} ${label(entry)}`, ...components.map((c) => after[c] ?? '-'), Math.round(total * 100) / 100, entry.triggerCpuMs ?? '-'];
-    });
-  out.push(table(['', ...components, 'total', 'per trigger'], afterRows));
-  out.push('(per trigger: the run\'s CPU less its executions at the cost above, over its triggers: the producer, the trigger\'s writes, and what the rest lost to sharing the cores)');
-  for (const entry of [...T.switchboard, ...T.bare]) {
+  for (const [name, entry] of named) {
     if (entry.foreignCpuShare > 0.1) {
-      const name = T.switchboard.includes(entry) ? 'switchboard' : 'bare';
       out.push(`WARNING: during ${name} ${label(entry)}, ${Math.round(entry.foreignCpuShare * 100)}% of the machine's CPU went to other work; that figure is disturbed.`);
     }
   }
   out.push('');
+  out.push('CPU ms per execution once every trigger was accepted (the executions alone), and what each trigger added');
+  out.push(table(['', ...components, 'total', 'per trigger'], named.flatMap(([name, entry]) => {
+    const after = entry.cpuMsPerExecutionAfterAccepted;
+    if (!after) return [];
+    const total = Object.values(after).reduce((a, b) => a + b, 0);
+    return [[`${name} ${label(entry)}`, ...components.map((c) => after[c] ?? '-'), Math.round(total * 100) / 100, entry.triggerCpuMs ?? '-']];
+  })));
+  out.push('(per trigger: the run\'s CPU less its executions at the cost above, over its triggers: the producer, the trigger\'s writes, and what the rest lost to sharing the cores)');
+  out.push('');
   out.push('PostgreSQL per execution (idle baseline subtracted)');
-  out.push(table(['', 'commits', 'write tx', 'WAL records', 'WAL bytes', 'WAL fsyncs'], [...T.switchboard.map((e) => ['switchboard', e]), ...T.bare.map((e) => ['bare', e])].map(([name, e]) => {
-    const p = (e as ThroughputEntry).perExecution;
-    return [`${String(name)} ${label(e as ThroughputEntry)}`, p.commits, p.writeTransactions, p.walRecords, p.walBytes, p.walFsyncs ?? '-'];
+  out.push(table(['', 'commits', 'write tx', 'WAL records', 'WAL bytes', 'WAL fsyncs'], named.map(([name, entry]) => {
+    const p = entry.perExecution;
+    return [`${name} ${label(entry)}`, p.commits, p.writeTransactions, p.walRecords, p.walBytes, p.walFsyncs ?? '-'];
   })));
   out.push('');
   out.push('Audit chain head (SELECT … FROM audit_chain_head FOR UPDATE): one global row lock, since the sealer taken only by the AuditSealer, once per sealed batch');
