@@ -22,4 +22,35 @@ describe('database schema', () => {
       await dataSource.destroy();
     }
   });
+
+  it('gathers no planner statistics for payload columns, and keeps them for the filtered ones', async () => {
+    const dataSource = await createDataSource({ url: inject('databaseUrl'), poolSize: 1 }).initialize();
+    try {
+      const targets = async (table: string): Promise<Record<string, number>> => Object.fromEntries(
+        ((await dataSource.query(
+          `SELECT attname, coalesce(attstattarget, -1) AS target FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped`, [table],
+        )) as Array<{ attname: string; target: number }>).map((row) => [row.attname, row.target]),
+      );
+      const payload: Record<string, string[]> = {
+        executions: ['params', 'steps', 'outputs', 'secret_params', 'status_reason', 'triggered_by_name'],
+        audit_events: ['details', 'user_agent', 'reason', 'request_id', 'ip', 'token_id'],
+        audit_seals: ['prev_hash', 'hash'],
+        execution_logs: ['text'],
+      };
+      // What lists, filters and the engine's statements select by: their statistics stay.
+      const filtered: Record<string, string[]> = {
+        executions: ['id', 'status', 'procedure_id', 'project_id', 'triggered_by', 'queued_at', 'worker_id'],
+        audit_events: ['seq', 'xid', 'actor_id', 'actor_name', 'action', 'resource_type', 'resource_id', 'project_id', 'outcome', 'occurred_at'],
+        audit_seals: ['chain_seq', 'event_seq'],
+        execution_logs: ['execution_id', 'seq'],
+      };
+      for (const table of Object.keys(payload)) {
+        const target = await targets(table);
+        for (const column of payload[table]) expect({ table, column, target: target[column] }).toEqual({ table, column, target: 0 });
+        for (const column of filtered[table]) expect({ table, column, target: target[column] }).toEqual({ table, column, target: -1 });
+      }
+    } finally {
+      await dataSource.destroy();
+    }
+  });
 });
