@@ -118,6 +118,14 @@ export function formatReport(r: BenchResult): string {
     return [[`${name} ${label(entry)}`, ...components.map((c) => after[c] ?? '-'), Math.round(total * 100) / 100, entry.triggerCpuMs ?? '-']];
   })));
   out.push('(per trigger: the run\'s CPU less its executions at the cost above, over its triggers: the producer, the trigger\'s writes, and what the rest lost to sharing the cores)');
+  const vacuumed = named.filter(([, entry]) => entry.autovacuum.length > 0);
+  if (vacuumed.length > 0) {
+    out.push('');
+    out.push('Autovacuum in the measured windows (mean workers at each task, sampled every 50 ms; its CPU is in the postgres column above)');
+    out.push(table(['', 'seconds', 'autovacuum'], vacuumed.map(([name, entry]) => [
+      `${name} ${label(entry)}`, entry.seconds, entry.autovacuum.map((a) => `${a.task} ${a.meanWorkers}`).join('; '),
+    ])));
+  }
   out.push('');
   out.push('PostgreSQL per execution (idle baseline subtracted)');
   out.push(table(['', 'commits', 'write tx', 'WAL records', 'WAL bytes', 'WAL fsyncs'], named.map(([name, entry]) => {

@@ -45,6 +45,12 @@ export interface ThroughputResult {
   peakRssMb: Record<string, number>;
   /** Mean number of PostgreSQL backends in each non-idle state/wait event, sampled with every poll. */
   backendStates: Array<{ state: string; wait: string; meanBackends: number }>;
+  /**
+   * What autovacuum workers did during the window (e.g. `ANALYZE public.audit_events`), as the mean
+   * number of workers at it: 0.1 over a 3 s window is about 0.3 s of a core (less what it waited
+   * on I/O), shared by the window's executions. It lands in some windows and not others.
+   */
+  autovacuum: Array<{ task: string; meanWorkers: number }>;
 }
 
 interface Progress {
@@ -53,6 +59,7 @@ interface Progress {
 }
 
 type Waits = Array<{ state: string; wait: string; n: number }>;
+type Tasks = Array<{ task: string; n: number }>;
 
 function peakRssOf(pid: number): number {
   try {
@@ -137,10 +144,14 @@ export async function measureThroughput(
     onMeasuring?: () => void;
   },
 ): Promise<ThroughputResult> {
-  const waitsSql = `/*bench*/ SELECT coalesce(json_agg(w), '[]'::json) AS waits FROM (
+  const waitsSql = `/*bench*/ SELECT (SELECT coalesce(json_agg(w), '[]'::json) FROM (
       SELECT state, coalesce(wait_event_type || ':' || wait_event, 'on CPU') AS wait, count(*)::int AS n
         FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() AND state <> 'idle'
-       GROUP BY 1, 2) w`;
+       GROUP BY 1, 2) w) AS waits,
+    (SELECT coalesce(json_agg(t), '[]'::json) FROM (
+      SELECT regexp_replace(query, '^autovacuum: ', '') AS task, count(*)::int AS n
+        FROM pg_stat_activity WHERE backend_type = 'autovacuum worker' AND state = 'active' AND query <> ''
+       GROUP BY 1) t) AS tasks`;
   const poll = progressOf(pipeline, db, options.batch);
   await warmUp(pipeline, running, db, { batch: options.warmupBatch, count: options.warmup, inflight: options.inflight, pollMs: options.pollMs });
   const components: Record<string, number | 'self'> = { ...running.cpuComponents(), ...options.sharedComponents, bench: 'self' };
@@ -149,11 +160,13 @@ export async function measureThroughput(
   const afterMeter = new CpuMeter(components);
   const target = options.runs;
   const waitTotals = new Map<string, { state: string; wait: string; total: number }>();
+  const taskTotals = new Map<string, number>();
   let samples = 0;
   // Backend states are sampled at a steady 50 ms, apart from the progress poll, whose pace varies.
   const sampleWaits = async (): Promise<void> => {
-    const [{ waits }] = await db.query<{ waits: Waits }>(waitsSql);
+    const [{ waits, tasks }] = await db.query<{ waits: Waits; tasks: Tasks }>(waitsSql);
     samples += 1;
+    for (const t of tasks) taskTotals.set(t.task, (taskTotals.get(t.task) ?? 0) + t.n);
     for (const w of waits) {
       const key = `${w.state}|${w.wait}`;
       const entry = waitTotals.get(key) ?? { state: w.state, wait: w.wait, total: 0 };
@@ -209,5 +222,8 @@ export async function measureThroughput(
     backendStates: [...waitTotals.values()]
       .map((w) => ({ state: w.state, wait: w.wait, meanBackends: round(w.total / Math.max(1, samples)) }))
       .sort((a, b) => b.meanBackends - a.meanBackends),
+    autovacuum: [...taskTotals]
+      .map(([task, total]) => ({ task, meanWorkers: round(total / Math.max(1, samples)) }))
+      .sort((a, b) => b.meanWorkers - a.meanWorkers),
   };
 }
