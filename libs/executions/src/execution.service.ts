@@ -74,8 +74,12 @@ const executionAttributes = (e: Pick<ExecutionEntity, 'projectId' | 'procedureId
 export class ExecutionService {
   private readonly targets = new RunTargetCache();
   /**
-   * Triggers that arrive while two inserts are being written go together in the next one: one
-   * statement and one commit for all of them, each with its own audit event (group commit).
+   * Triggers that arrive while an insert is being written go together in the next one: one
+   * statement and one commit for all of them, each with its own audit event (group commit). One
+   * insert at a time: with two, the triggers of a busy api split over twice as many statements,
+   * commits and adds. At 8 triggers in flight, one at a time cut the commits per trigger from
+   * 0.44–0.50 to 0.31–0.36 at the same rate, and the CPU a trigger adds to a busy machine by a
+   * fifth (bench/README.md, "Thirteenth session"). A lone trigger still goes at once.
    *
    * The caller has its answer once the insert committed; the jobs go to Redis after it. A queued
    * run is safe in PostgreSQL from then on (the reconciler enqueues any whose job never arrives),
@@ -84,7 +88,7 @@ export class ExecutionService {
    * the answer waited for the add: triggers that arrive meanwhile still share the next statement.
    */
   private readonly inserts = new StatementBatcher<RunInsert, boolean>({
-    maxInFlight: 2, maxBatch: 64,
+    maxInFlight: 1, maxBatch: 64,
     run: async (runs) => (runs.length === 1 ? [await this.insertOne(runs[0])] : this.insertMany(runs)),
     after: async (runs, inserted) => {
       const adding = this.enqueueQuietly(runs.filter((run, i) => inserted[i] && run.execution.status === 'queued').map((run) => run.execution));
