@@ -4,6 +4,7 @@ import IORedis from 'ioredis';
 import { AppProcess } from './app-process';
 import type { AppRuntime } from './app-runtime';
 import { BARE_PREFIX, BARE_QUEUE, BARE_TABLE, type BareJobData } from './bare-queue';
+import type { BenchDatabase } from './bench-database';
 import type { BenchStack } from './bench-stack';
 import { EndWaiters } from './end-waiters';
 import type { BatchSpec, EndWatcher, Pipeline, RunningPipeline } from './pipeline';
@@ -16,9 +17,15 @@ import type { Teardown } from './teardown';
  */
 export class BarePipeline implements Pipeline {
   readonly name = 'bare';
-  readonly progressSql = `SELECT count(*) FILTER (WHERE status IN ('succeeded', 'failed'))::int AS done,
-                                 count(*) FILTER (WHERE status = 'succeeded')::int AS ok
-                            FROM ${BARE_TABLE} WHERE batch = $1`;
+  readonly outcomeSql = `SELECT count(*) FILTER (WHERE status IN ('succeeded', 'failed'))::int AS done,
+                                count(*) FILTER (WHERE status = 'succeeded')::int AS ok
+                           FROM ${BARE_TABLE} WHERE batch = $1`;
+  /** Its worker writes a run's row only once it has the job, so what is accepted says nothing here: the terminal rows are counted. */
+  async countDone(db: BenchDatabase, batch: string): Promise<number> {
+    const [{ done }] = await db.query<{ done: number }>(
+      `SELECT count(*)::int AS done FROM ${BARE_TABLE} WHERE batch = $1 AND status IN ('succeeded', 'failed')`, [batch]);
+    return done;
+  }
   readonly timesSql = `SELECT id::text, extract(epoch FROM queued_at) * 1000 AS queued_ms, extract(epoch FROM started_at) * 1000 AS started_ms,
                               extract(epoch FROM finished_at) * 1000 AS finished_ms
                          FROM ${BARE_TABLE} WHERE id = ANY($1::uuid[])`;

@@ -2,6 +2,7 @@ import IORedis from 'ioredis';
 import { executionChannel } from '@switchboard/core';
 import { freePort } from '../scripts/local-stack';
 import { AppProcess } from './app-process';
+import type { BenchDatabase } from './bench-database';
 import type { AppRuntime } from './app-runtime';
 import { EndWaiters } from './end-waiters';
 import { BENCH_ADMIN_PASSWORD, BENCH_ADMIN_USERNAME, type BenchStack } from './bench-stack';
@@ -24,9 +25,21 @@ async function answers200(url: string): Promise<boolean> {
  */
 export class SwitchboardPipeline implements Pipeline {
   readonly name = 'switchboard';
-  readonly progressSql = `SELECT count(*) FILTER (WHERE status IN (${TERMINAL.map((s) => `'${s}'`).join(', ')}))::int AS done,
-                                 count(*) FILTER (WHERE status = 'succeeded')::int AS ok
-                            FROM executions WHERE procedure_id = $1`;
+  readonly outcomeSql = `SELECT count(*) FILTER (WHERE status IN (${TERMINAL.map((s) => `'${s}'`).join(', ')}))::int AS done,
+                                count(*) FILTER (WHERE status = 'succeeded')::int AS ok
+                           FROM executions WHERE procedure_id = $1`;
+  /**
+   * A run is in PostgreSQL once its trigger was accepted (the 201 comes after the commit), so the
+   * terminal ones are the accepted ones less those still active, which the partial index
+   * `executions_active_idx` holds. Counting the batch's rows by status instead fetched every row
+   * version from the heap: 2–4.7 ms a poll near the end, against 0.7–0.95 ms for the bare
+   * pipeline's narrow table.
+   */
+  async countDone(db: BenchDatabase, batch: string, accepted: number): Promise<number> {
+    const [{ active }] = await db.query<{ active: number }>(
+      `SELECT count(*)::int AS active FROM executions WHERE status IN ('pending_approval', 'queued', 'running') AND procedure_id = $1`, [batch]);
+    return accepted - active;
+  }
   readonly timesSql = `SELECT id::text, extract(epoch FROM queued_at) * 1000 AS queued_ms, extract(epoch FROM started_at) * 1000 AS started_ms,
                               extract(epoch FROM finished_at) * 1000 AS finished_ms
                          FROM executions WHERE id = ANY($1::uuid[])`;

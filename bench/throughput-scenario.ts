@@ -70,14 +70,20 @@ function peakRssOf(pid: number): number {
   }
 }
 
+/** Triggers accepted so far, counted as their answers arrive. */
+interface Accepted {
+  count: number;
+}
+
 /** Runs `count` triggers with at most `inflight` outstanding; resolves when all were accepted. */
-async function triggerAll(running: RunningPipeline, batch: string, count: number, inflight: number): Promise<number> {
+async function triggerAll(running: RunningPipeline, batch: string, count: number, inflight: number, accepted: Accepted = { count: 0 }): Promise<number> {
   let next = 0;
   let lastAcceptedAt = 0;
   const lane = async (): Promise<void> => {
     while (next < count) {
       next += 1;
       await running.trigger(batch);
+      accepted.count += 1;
       lastAcceptedAt = epochMs();
     }
   };
@@ -85,31 +91,35 @@ async function triggerAll(running: RunningPipeline, batch: string, count: number
   return lastAcceptedAt;
 }
 
-/** Counts a batch's terminal and succeeded executions (the pipeline's progress query). */
-function progressOf(pipeline: Pipeline, db: BenchDatabase, batch: string): () => Promise<Progress> {
-  const progressSql = `/*bench*/ SELECT p.done, p.ok FROM (${pipeline.progressSql}) p`;
-  return async () => (await db.query<Progress>(progressSql, [batch]))[0];
+/** How many of the batch are terminal (the pipeline's own count, told how many were accepted before it asked). */
+function progressOf(pipeline: Pipeline, db: BenchDatabase, batch: string, accepted: Accepted): () => Promise<number> {
+  return () => pipeline.countDone(db, batch, accepted.count);
+}
+
+/** The batch's terminal and succeeded executions, counted row by row (once, at the end). */
+async function outcomeOf(pipeline: Pipeline, db: BenchDatabase, batch: string): Promise<Progress> {
+  return (await db.query<Progress>(`/*bench*/ SELECT p.done, p.ok FROM (${pipeline.outcomeSql}) p`, [batch]))[0];
 }
 
 /**
- * Waits until PostgreSQL shows `target` executions of the batch terminal. The poll counts every
- * row of the batch, and PostgreSQL's CPU is part of what is measured: it polls every pollMs only
- * once the end is near (the rate so far says when), and less often before.
+ * Waits until the pipeline counts `target` executions of the batch terminal. PostgreSQL's CPU is
+ * part of what is measured: it polls every pollMs only once the end is near (the rate so far says
+ * when), and less often before. The time is the poll's that saw the last one.
  */
 async function waitForDone(
-  pipeline: Pipeline, db: BenchDatabase, batch: string, target: number, pollMs: number,
+  pipeline: Pipeline, db: BenchDatabase, batch: string, target: number, pollMs: number, accepted: Accepted,
 ): Promise<{ at: number; progress: Progress }> {
-  const poll = progressOf(pipeline, db, batch);
+  const poll = progressOf(pipeline, db, batch, accepted);
   const deadline = Date.now() + 300_000;
   let first: { at: number; done: number } | undefined;
   for (;;) {
-    const progress = await poll();
+    const done = await poll();
     const at = epochMs();
-    if (progress.done >= target) return { at, progress };
-    if (Date.now() > deadline) throw new Error(`${pipeline.name}: only ${progress.done} of ${target} executions ended within 300 s`);
-    first ??= { at, done: progress.done };
-    const rate = (progress.done - first.done) / Math.max(1, at - first.at);
-    const remainingMs = rate > 0 ? (target - progress.done) / rate : 0;
+    if (done >= target) return { at, progress: await outcomeOf(pipeline, db, batch) };
+    if (Date.now() > deadline) throw new Error(`${pipeline.name}: only ${done} of ${target} executions ended within 300 s`);
+    first ??= { at, done };
+    const rate = (done - first.done) / Math.max(1, at - first.at);
+    const remainingMs = rate > 0 ? (target - done) / rate : 0;
     await new Promise((r) => setTimeout(r, Math.min(500, Math.max(pollMs, remainingMs / 4))));
   }
 }
@@ -124,8 +134,9 @@ export async function warmUp(
   options: { batch: string; count: number; inflight: number; pollMs: number },
 ): Promise<void> {
   if (options.count <= 0) return;
-  await triggerAll(running, options.batch, options.count, options.inflight);
-  await waitForDone(pipeline, db, options.batch, options.count, options.pollMs);
+  const accepted = { count: 0 };
+  await triggerAll(running, options.batch, options.count, options.inflight, accepted);
+  await waitForDone(pipeline, db, options.batch, options.count, options.pollMs, accepted);
 }
 
 /**
@@ -152,7 +163,8 @@ export async function measureThroughput(
       SELECT regexp_replace(query, '^autovacuum: ', '') AS task, count(*)::int AS n
         FROM pg_stat_activity WHERE backend_type = 'autovacuum worker' AND state = 'active' AND query <> ''
        GROUP BY 1) t) AS tasks`;
-  const poll = progressOf(pipeline, db, options.batch);
+  const acceptedSoFar: Accepted = { count: 0 };
+  const poll = progressOf(pipeline, db, options.batch, acceptedSoFar);
   await warmUp(pipeline, running, db, { batch: options.warmupBatch, count: options.warmup, inflight: options.inflight, pollMs: options.pollMs });
   const components: Record<string, number | 'self'> = { ...running.cpuComponents(), ...options.sharedComponents, bench: 'self' };
   const meter = new CpuMeter(components);
@@ -185,12 +197,12 @@ export async function measureThroughput(
   meter.start();
   const startedAt = epochMs();
   // One extra count when the last trigger is accepted: how many had ended by then.
-  const accepting = triggerAll(running, options.batch, options.runs, options.inflight)
+  const accepting = triggerAll(running, options.batch, options.runs, options.inflight, acceptedSoFar)
     .then(async (at) => {
       afterMeter.start();
-      return { at, done: (await poll()).done };
+      return { at, done: await poll() };
     });
-  const { at: doneAt, progress } = await waitForDone(pipeline, db, options.batch, target, options.pollMs).finally(() => clearInterval(sampler));
+  const { at: doneAt, progress } = await waitForDone(pipeline, db, options.batch, target, options.pollMs, acceptedSoFar).finally(() => clearInterval(sampler));
   await sampling;
   const accepted = await accepting;
   const acceptedAt = accepted.at;
