@@ -53,4 +53,28 @@ describe('database schema', () => {
       await dataSource.destroy();
     }
   });
+
+  it('finds an execution by id through its primary key, never by reading the active runs', async () => {
+    const dataSource = await createDataSource({ url: inject('databaseUrl'), poolSize: 1 }).initialize();
+    try {
+      await dataSource.transaction(async (manager) => {
+        // Sequential scans off: any index that can answer a clause is then taken, whatever the statistics.
+        await manager.query('SET LOCAL enable_seqscan = off');
+        const plan = async (where: string): Promise<string> => ((await manager.query(
+          `EXPLAIN (GENERIC_PLAN) UPDATE executions SET status = 'running' WHERE ${where}`,
+        )) as Array<{ 'QUERY PLAN': string }>).map((row) => row['QUERY PLAN']).join('\n');
+        // The plain test can be answered from the small partial index: statistics gathered while
+        // nothing was queued made the planner read every queued run to claim one.
+        expect(await plan(`id = $1 AND status = 'queued'`)).toContain('executions_active_idx');
+        // The form the engine's claims, ends and cancels use (see execution.entity.ts) cannot.
+        for (const where of [`id = $1 AND (status = 'queued') IS TRUE`, `id = $1 AND (status = ANY($2::text[])) IS TRUE`]) {
+          const chosen = await plan(where);
+          expect(chosen).not.toContain('executions_active_idx');
+          expect(chosen).toMatch(/Index Scan using "PK_[0-9a-f]+" on executions[\s\S]*Index Cond: \(id = \$1\)/);
+        }
+      });
+    } finally {
+      await dataSource.destroy();
+    }
+  });
 });

@@ -226,7 +226,11 @@ export class ExecutionEngine implements OnModuleDestroy {
     return (await this.claims.submit({ executionId, workerId })) ?? this.claimLimited(executionId, workerId);
   }
 
-  /** The common case, one autocommit statement: the claim, what the run needs, and its audit event, whose project and details come from the claimed row. */
+  /**
+   * The common case, one autocommit statement: the claim, what the run needs, and its audit event,
+   * whose project and details come from the claimed row. The row is found by its primary key
+   * whatever the statistics say (the `IS TRUE` state tests here: see executions_active_idx).
+   */
   private async claimOne(claim: RunClaim): Promise<RunnableExecution | undefined> {
     const audit = this.audit.statement(this.workerActor(claim.workerId), claimRecord(claim), {
       firstParam: 3, from: 'claimed', sql: { projectId: 'claimed.project_id', details: CLAIM_DETAILS_SQL },
@@ -235,7 +239,7 @@ export class ExecutionEngine implements OnModuleDestroy {
       `WITH claimed AS (
          UPDATE executions e SET status = 'running', started_at = now(), worker_id = $2, attempt = e.attempt + 1, status_reason = NULL
            FROM procedure_versions v, procedures p
-          WHERE e.id = $1 AND e.status = 'queued' AND v.id = e.version_id AND p.id = e.procedure_id
+          WHERE e.id = $1 AND (e.status = 'queued') IS TRUE AND v.id = e.version_id AND p.id = e.procedure_id
             AND coalesce((v.definition->>'concurrency')::numeric, 0) <= 0
          RETURNING ${RUNNABLE_COLUMNS}
        ), audited AS (${audit.sql})
@@ -260,7 +264,7 @@ export class ExecutionEngine implements OnModuleDestroy {
       `WITH claimed AS (
          UPDATE executions e SET status = 'running', started_at = now(), worker_id = c.worker_id, attempt = e.attempt + 1, status_reason = NULL
            FROM unnest($1::uuid[], $2::text[]) AS c(id, worker_id), procedure_versions v, procedures p
-          WHERE e.id = c.id AND e.status = 'queued' AND v.id = e.version_id AND p.id = e.procedure_id
+          WHERE e.id = c.id AND (e.status = 'queued') IS TRUE AND v.id = e.version_id AND p.id = e.procedure_id
             AND coalesce((v.definition->>'concurrency')::numeric, 0) <= 0
          RETURNING ${RUNNABLE_COLUMNS}
        ), audited AS (${audit.sql})
@@ -280,7 +284,7 @@ export class ExecutionEngine implements OnModuleDestroy {
     return this.tx.run(async (manager) => {
       const execution = runnableFrom(rowsOf<RunnableRow>(await manager.query(
         `SELECT ${RUNNABLE_COLUMNS} FROM executions e JOIN procedure_versions v ON v.id = e.version_id JOIN procedures p ON p.id = e.procedure_id
-          WHERE e.id = $1 AND e.status = 'queued'`,
+          WHERE e.id = $1 AND (e.status = 'queued') IS TRUE`,
         [executionId],
       ))[0]);
       if (!execution) return 'skipped';
@@ -294,7 +298,7 @@ export class ExecutionEngine implements OnModuleDestroy {
       }
       const claimed = rowsOf<{ attempt: number }>(await manager.query(
         `UPDATE executions SET status = 'running', started_at = now(), worker_id = $2, attempt = attempt + 1, status_reason = NULL
-          WHERE id = $1 AND status = 'queued' RETURNING attempt`,
+          WHERE id = $1 AND (status = 'queued') IS TRUE RETURNING attempt`,
         [executionId, workerId],
       ));
       if (claimed.length === 0) return 'skipped';
@@ -505,7 +509,7 @@ export class ExecutionEngine implements OnModuleDestroy {
          SELECT $1, * FROM unnest($9::int[], $10::timestamptz[], $11::text[], $12::text[], $13::text[])
        ), updated AS (
          UPDATE executions SET status = $2, status_reason = $3, finished_at = now(), steps = $4, outputs = $5, log_seq = $6, log_bytes = log_bytes + $7
-          WHERE id = $1 AND status = 'running' AND worker_id = $8 RETURNING id
+          WHERE id = $1 AND (status = 'running') IS TRUE AND worker_id = $8 RETURNING id
        ), audited AS (${audit.sql})
        SELECT id FROM updated`,
       [...params, ...audit.params],
@@ -527,7 +531,7 @@ export class ExecutionEngine implements OnModuleDestroy {
                 log_seq = x.log_seq, log_bytes = e.log_bytes + x.log_bytes
            FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::jsonb[], $6::int[], $7::bigint[], $8::text[])
                 AS x(id, status, reason, steps, outputs, log_seq, log_bytes, worker_id)
-          WHERE e.id = x.id AND e.status = 'running' AND e.worker_id = x.worker_id
+          WHERE e.id = x.id AND (e.status = 'running') IS TRUE AND e.worker_id = x.worker_id
          RETURNING e.id
        ), audited AS (${audit.sql})
        SELECT id FROM updated`,

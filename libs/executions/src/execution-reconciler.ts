@@ -58,13 +58,13 @@ export class ExecutionReconciler {
   private async endLost(manager: EntityManager, row: LostRow, retry: boolean): Promise<void> {
     const reason = `worker ${row.worker_id ?? 'unknown'} stopped sending heartbeats`;
     if (retry) {
-      await manager.query(`UPDATE executions SET status = 'queued', status_reason = $2, worker_id = NULL WHERE id = $1 AND status = 'running'`, [row.id, `${reason}; retrying`]);
+      await manager.query(`UPDATE executions SET status = 'queued', status_reason = $2, worker_id = NULL WHERE id = $1 AND (status = 'running') IS TRUE`, [row.id, `${reason}; retrying`]);
     } else {
       await manager.query(
         `UPDATE executions SET status = 'worker_lost', status_reason = $2, finished_at = now(),
                 steps = (SELECT coalesce(jsonb_agg(CASE WHEN s->>'status' IN ('running', 'pending') THEN jsonb_set(s, '{status}', '"canceled"') ELSE s END), '[]')
                            FROM jsonb_array_elements(steps) s)
-          WHERE id = $1 AND status = 'running'`,
+          WHERE id = $1 AND (status = 'running') IS TRUE`,
         [row.id, reason],
       );
     }

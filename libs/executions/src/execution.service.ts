@@ -327,12 +327,12 @@ export class ExecutionService {
     const result = await this.tx.run(async (manager) => {
       const ended = rowsOf<{ id: string }>(await manager.query(
         `UPDATE executions SET status = 'canceled', status_reason = $2, finished_at = now(), cancel_requested_at = now(), cancel_requested_by = $3
-          WHERE id = $1 AND status = ANY($4) RETURNING id`,
+          WHERE id = $1 AND (status = ANY($4)) IS TRUE RETURNING id`,
         [id, `canceled by ${actor.name} before it started`, actor.name, sourcesOf('canceled').filter((s) => s !== 'running')],
       ));
       if (ended.length === 0) {
         const requested = rowsOf<{ id: string }>(await manager.query(
-          `UPDATE executions SET cancel_requested_at = now(), cancel_requested_by = $2 WHERE id = $1 AND status = 'running' RETURNING id`,
+          `UPDATE executions SET cancel_requested_at = now(), cancel_requested_by = $2 WHERE id = $1 AND (status = 'running') IS TRUE RETURNING id`,
           [id, actor.name],
         ));
         if (requested.length === 0) throw new ConflictError('the execution already ended');
