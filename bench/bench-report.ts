@@ -1,6 +1,7 @@
 import type { StatementStat } from './bench-database';
 import type { PerExecutionCounts } from './commit-bracket';
 import type { LatencyResult } from './latency-scenario';
+import type { MaintenanceSummary } from './maintenance';
 import type { LatencySummary } from './latency-summary';
 import type { ThroughputResult } from './throughput-scenario';
 
@@ -19,6 +20,8 @@ export interface BenchResult {
   latency: { switchboard: LatencyResult; bare: LatencyResult; ratio: { p50: number; p99: number; dbP50: number; dbP99: number; p50MedianOfRounds: number } };
   throughput: { switchboard: ThroughputEntry[]; bare: ThroughputEntry[]; ratio: Record<string, number> };
   baselines: { switchboard: PerExecutionCounts & { seconds: number }; bare: PerExecutionCounts & { seconds: number } };
+  /** The VACUUM ANALYZE before every measured window, by pipeline (bench/maintenance.ts). */
+  maintenance: Record<string, MaintenanceSummary>;
 }
 
 const ratio = (a: number, b: number): number => Math.round((a / b) * 100) / 100;
@@ -127,7 +130,12 @@ export function formatReport(r: BenchResult): string {
     ])));
   }
   out.push('');
-  out.push('PostgreSQL per execution (idle baseline subtracted)');
+  out.push('VACUUM ANALYZE of each pipeline\'s tables before every measured window, kept out of the windows (PostgreSQL CPU of the vacuuming backend)');
+  out.push(table(['', 'runs', 'CPU ms', 'wall ms', 'CPU ms/run', 'costliest tables (CPU ms)'], Object.entries(r.maintenance).map(([name, m]) => [
+    name, m.executions, m.cpuMs, m.wallMs, m.cpuMsPerExecution, m.byTable.map((t) => `${t.table} ${t.cpuMs}`).join(', '),
+  ])));
+  out.push('');
+  out.push('PostgreSQL per execution (idle baseline subtracted; the vacuum before the window left out)');
   out.push(table(['', 'commits', 'write tx', 'WAL records', 'WAL bytes', 'WAL fsyncs'], named.map(([name, entry]) => {
     const p = entry.perExecution;
     return [`${name} ${label(entry)}`, p.commits, p.writeTransactions, p.walRecords, p.walBytes, p.walFsyncs ?? '-'];

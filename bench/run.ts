@@ -16,6 +16,7 @@ import { type BenchResult, formatReport, ratioOf, type ThroughputEntry } from '.
 import { startBenchStack } from './bench-stack';
 import { type Bracketed, perExecution, withCommitCount } from './commit-bracket';
 import { HOP_TRACE_ENABLED, makeHopTraceDir } from './hop-trace';
+import { Maintenance, withoutMaintenance } from './maintenance';
 import { type LatencyTurn, measureLatency, poolTurns } from './latency-scenario';
 import type { BatchSpec, Pipeline } from './pipeline';
 import { StepMarks } from './step-marks';
@@ -65,6 +66,7 @@ async function main(): Promise<void> {
     }
     const db = await BenchDatabase.connect(stack.databaseUrl);
     teardown.add('observer connection', () => db.close());
+    const maintenance = await Maintenance.open(db);
     // Read by AppProcess: every process under test then notes its hops (bench/hop-trace.cjs).
     const hopTraceDir = HOP_TRACE_ENABLED ? makeHopTraceDir(stack.dir) : undefined;
     if (hopTraceDir) process.env.BENCH_HOP_TRACE_DIR = hopTraceDir;
@@ -96,9 +98,12 @@ async function main(): Promise<void> {
         prepared.add(pipeline);
         // The warm-up as in the throughput runs (5,000 sequential runs would take a minute), then a few sequential ones for the marking step.
         await warmUp(pipeline, running, db, { batch: pipeline.batch(warmupBatch(latencyBatch(round))), count: settings.warmup, inflight: settings.inflight, pollMs: settings.pollMs });
+        maintenance.counted(pipeline.name, settings.warmup);
+        await maintenance.vacuum();
         (latencyTurns.get(pipeline.name) as LatencyTurn[]).push(await measureLatency(pipeline, running, db, marks, {
           batch: pipeline.batch(latencyBatch(round)), round, warmup: LATENCY_SEQUENTIAL_WARMUP, runs: settings.latencyRuns, sharedComponents: shared, log, hopTraceDir,
         }));
+        maintenance.counted(pipeline.name, LATENCY_SEQUENTIAL_WARMUP + settings.latencyRuns);
       } finally {
         await running.stop();
       }
@@ -125,6 +130,7 @@ async function main(): Promise<void> {
     for (const concurrency of settings.concurrencies) {
       for (const { pipeline, round } of takingTurns(pipelines, settings.rounds)) {
         log(`${pipeline.name}: ${settings.runs} trivial executions at worker concurrency ${concurrency}${settings.rounds > 1 ? `, round ${round} of ${settings.rounds}` : ''}`);
+        let vacuum: CounterDelta | undefined;
         const bracket = await withCommitCount(db, async () => {
           const running = await pipeline.start(concurrency);
           try {
@@ -132,17 +138,25 @@ async function main(): Promise<void> {
               batch: pipeline.batch(throughputBatch(concurrency, round)), runs: settings.runs,
               warmupBatch: pipeline.batch(warmupBatch(throughputBatch(concurrency, round))), warmup: settings.warmup,
               inflight: settings.inflight, pollMs: settings.pollMs, sharedComponents: shared,
+              beforeWindow: async () => {
+                maintenance.counted(pipeline.name, settings.warmup);
+                vacuum = await maintenance.vacuum();
+              },
               onMeasuring: () => log(`  warmed up (${settings.warmup} runs); measuring`),
             });
           } finally {
             await running.stop();
           }
         });
-        const entry = toEntry(bracket, (baselines.get(pipeline.name) as Bracketed<number>).counters, round);
+        maintenance.counted(pipeline.name, settings.runs);
+        const entry = toEntry({ ...bracket, counters: withoutMaintenance(bracket.counters, vacuum) }, (baselines.get(pipeline.name) as Bracketed<number>).counters, round);
         log(`  ${entry.perSecond} executions/s, ${entry.perExecution.commits} commits/execution, ${entry.succeeded}/${entry.executions} succeeded`);
         (throughput.get(pipeline.name) as ThroughputEntry[]).push(entry);
       }
     }
+
+    // The last turn's runs are vacuumed too, so every run's share of the maintenance is counted.
+    await maintenance.vacuum();
 
     const ours = poolTurns(latencyTurns.get('switchboard') as LatencyTurn[]);
     const bare = poolTurns(latencyTurns.get('bare') as LatencyTurn[]);
@@ -185,6 +199,7 @@ async function main(): Promise<void> {
           ratioOf(e.perSecond, bareThroughput.find((b) => b.concurrency === c && b.round === e.round)?.perSecond ?? NaN)))])),
       },
       baselines: { switchboard: baselineOf('switchboard'), bare: baselineOf('bare') },
+      maintenance: maintenance.summary(),
     };
     process.stdout.write(`${formatReport(result)}\n\n`);
     process.stdout.write(`BENCH_JSON ${JSON.stringify(result)}\n`);

@@ -151,6 +151,8 @@ export async function measureThroughput(
     warmupBatch: string; warmup: number;
     /** Processes shared by every pipeline (PostgreSQL, Redis), metered too. */
     sharedComponents: Record<string, number>;
+    /** Awaited between the warm-up and the measured window (the VACUUM ANALYZE of bench/maintenance.ts). */
+    beforeWindow?: () => Promise<void>;
     /** Called when the warm-up is over and the measured window starts (progress output). */
     onMeasuring?: () => void;
   },
@@ -166,6 +168,7 @@ export async function measureThroughput(
   const acceptedSoFar: Accepted = { count: 0 };
   const poll = progressOf(pipeline, db, options.batch, acceptedSoFar);
   await warmUp(pipeline, running, db, { batch: options.warmupBatch, count: options.warmup, inflight: options.inflight, pollMs: options.pollMs });
+  await options.beforeWindow?.();
   const components: Record<string, number | 'self'> = { ...running.cpuComponents(), ...options.sharedComponents, bench: 'self' };
   const meter = new CpuMeter(components);
   // Started when the last trigger is accepted: what the executions left then cost alone.
