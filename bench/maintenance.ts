@@ -103,14 +103,6 @@ export class Maintenance {
 
 /** A bracket's counters less what a vacuum inside it did (its WAL is reported with the vacuum, not per execution). */
 export function withoutMaintenance(counters: CounterDelta, vacuum: CounterDelta | undefined): CounterDelta {
-  if (!vacuum) return counters;
-  return {
-    xactCommit: counters.xactCommit - vacuum.xactCommit,
-    xactRollback: counters.xactRollback - vacuum.xactRollback,
-    nextXid: counters.nextXid - vacuum.nextXid,
-    walBytes: counters.walBytes - vacuum.walBytes,
-    walRecords: counters.walRecords - vacuum.walRecords,
-    walFsyncs: counters.walFsyncs === null || vacuum.walFsyncs === null ? null : counters.walFsyncs - vacuum.walFsyncs,
-    ownQueries: counters.ownQueries - vacuum.ownQueries,
-  };
+  // Counter deltas subtract like samples: counters − vacuum.
+  return vacuum ? BenchDatabase.delta(vacuum, counters, counters.ownQueries - vacuum.ownQueries) : counters;
 }

@@ -63,12 +63,14 @@ describe('database schema', () => {
         const plan = async (where: string): Promise<string> => ((await manager.query(
           `EXPLAIN (GENERIC_PLAN) UPDATE executions SET status = 'running' WHERE ${where}`,
         )) as Array<{ 'QUERY PLAN': string }>).map((row) => row['QUERY PLAN']).join('\n');
-        // The plain test can be answered from the small partial index: statistics gathered while
-        // nothing was queued made the planner read every queued run to claim one.
-        expect(await plan(`id = $1 AND status = 'queued'`)).toContain('executions_active_idx');
-        // The form the engine's claims, ends and cancels use (see execution.entity.ts) cannot.
-        for (const where of [`id = $1 AND (status = 'queued') IS TRUE`, `id = $1 AND (status = ANY($2::text[])) IS TRUE`]) {
-          const chosen = await plan(where);
+        // The plain test can be answered from the small partial index: beside `id = $1`, statistics
+        // gathered while nothing was queued made the planner read every queued run to claim one.
+        expect(await plan(`status = 'queued'`)).toContain('executions_active_idx');
+        // The form the engine's claims, ends and cancels use (see execution.entity.ts) cannot, so
+        // beside `id = $1` only the primary key is left.
+        for (const test of [`(status = 'queued') IS TRUE`, `(status = ANY($2::text[])) IS TRUE`]) {
+          expect(await plan(test.replace('$2', '$1'))).not.toContain('executions_active_idx');
+          const chosen = await plan(`id = $1 AND ${test}`);
           expect(chosen).not.toContain('executions_active_idx');
           expect(chosen).toMatch(/Index Scan using "PK_[0-9a-f]+" on executions[\s\S]*Index Cond: \(id = \$1\)/);
         }
