@@ -75,8 +75,8 @@ interface Accepted {
   count: number;
 }
 
-/** Runs `count` triggers with at most `inflight` outstanding; resolves when all were accepted. */
-async function triggerAll(running: RunningPipeline, batch: string, count: number, inflight: number, accepted: Accepted = { count: 0 }): Promise<number> {
+/** Runs `count` triggers with at most `inflight` outstanding, counting them in `accepted` as they are; resolves when all were. */
+async function triggerAll(running: RunningPipeline, batch: string, count: number, inflight: number, accepted: Accepted): Promise<number> {
   let next = 0;
   let lastAcceptedAt = 0;
   const lane = async (): Promise<void> => {
