@@ -7,9 +7,14 @@
  * waits for its exit and the end of its output: the worker's pattern.
  *
  * The last two cases start a bash script, as a bash step does, without and with warm shells.
+ * A second table gives the floor under all of them on this machine: what starting a process costs
+ * its CPU, measured from python3 (the launcher's language) with nothing else around it.
  *
  *   SPAWN_COST_RUNS (1000)        spawns per case
  *   SPAWN_COST_BALLAST_MB (100)   memory the "large" process holds on top of node's own
+ *   SPAWN_COST_FLOOR (1)          0: leave out the floor table
+ *   SPAWN_COST_CASES              comma-separated modes to run, in that order (repeats allowed), e.g.
+ *                                 `launcher-python3+bash,launcher-python3+bash+warm` twice to alternate
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -77,6 +82,49 @@ const rssMb = () => Math.round(Number(/VmRSS:\\s+(\\d+)/.exec(readFileSync('/pro
 })().catch((error) => { console.error(error); process.exit(1); });
 `;
 
+/**
+ * The floor, in python3 (argv: runs, scratch dir): CPU per process start of the started processes
+ * (getrusage of reaped children) and wall time. The last two rows start no new program: a running
+ * bash forks, and the child either runs a sourced script as a subshell or, for a file without a
+ * `#!` line, has its exec refused (ENOEXEC) and re-initializes itself as a fresh shell for it:
+ * a new `$$`, only the exported environment, no dynamic loader.
+ */
+const floorProbe = String.raw`
+import os, sys, time, resource, json
+runs, scratch = int(sys.argv[1]), sys.argv[2]
+stub = os.path.join(scratch, 'floor-stub')
+with open(stub, 'w') as f:
+    f.write(':\n')
+os.chmod(stub, 0o700)
+bash = next(p for p in ('/usr/bin/bash', '/bin/bash') if os.path.exists(p))
+true = next(p for p in ('/usr/bin/true', '/bin/true') if os.path.exists(p))
+def cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+def spawned(path, argv, env):
+    c, t = cpu(), time.perf_counter()
+    for _ in range(runs):
+        os.waitpid(os.posix_spawn(path, argv, env), 0)
+    return (cpu() - c) / runs * 1000, (time.perf_counter() - t) / runs * 1000
+def in_bash(loop_body, env):
+    # One bash runs the loop: its own start is measured apart and taken off.
+    start_cpu, start_wall = spawned(bash, [bash, '-c', ':'], env)
+    c, t = cpu(), time.perf_counter()
+    os.waitpid(os.posix_spawn(bash, [bash, '-c', 'for ((i = 0; i < ' + str(runs) + '; i++)); do ' + loop_body + '; done'], env), 0)
+    return ((cpu() - c) * 1000 - start_cpu) / runs, ((time.perf_counter() - t) * 1000 - start_wall) / runs
+path = os.environ.get('PATH', '/usr/bin:/bin')
+plain, utf8 = {'PATH': path}, {'PATH': path, 'LANG': 'C.UTF-8'}
+rows = [
+    ['posix_spawn true', spawned(true, ['true'], plain)],
+    ['posix_spawn bash -c true', spawned(bash, [bash, '-c', 'true'], plain)],
+    ['posix_spawn bash -c true, LANG=C.UTF-8', spawned(bash, [bash, '-c', 'true'], utf8)],
+    ['posix_spawn bash <script>, LANG=C.UTF-8', spawned(bash, [bash, stub], utf8)],
+    ['bash forks a subshell: ( . <script> )', in_bash('( . ' + stub + ' )', utf8)],
+    ['bash forks, ENOEXEC: <script without #!>', in_bash(stub, utf8)],
+]
+print(json.dumps([[label, round(c, 3), round(w, 3)] for label, (c, w) in rows]))
+`;
+
 async function main(): Promise<void> {
   const outDir = mkdtempSync(join(tmpdir(), 'spawn-cost-'));
   try {
@@ -91,18 +139,40 @@ async function main(): Promise<void> {
       ['python launcher, bash script', 'launcher-python3+bash', ballastMb],
       ['python launcher, bash script, warm shells', 'launcher-python3+bash+warm', ballastMb],
     ];
+    const chosen = (process.env.SPAWN_COST_CASES ?? '').split(',').map((m) => m.trim()).filter(Boolean);
+    const selected = chosen.length === 0 ? cases : chosen.map((mode) => {
+      const known = cases.find(([, m]) => m === mode);
+      if (!known) throw new Error(`SPAWN_COST_CASES: unknown mode ${mode} (known: ${cases.map(([, m]) => m).join(', ')})`);
+      return known;
+    });
     process.stdout.write(`spawn of \`true\` with piped output, ${runs} times per case; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n\n`);
     process.stdout.write(`${'case'.padEnd(44)}  ${'RSS MB'.padStart(6)}  ${'wall p50 ms'.padStart(11)}  ${'wall mean'.padStart(9)}  ${'caller CPU ms'.padStart(13)}  ${'all CPU ms'.padStart(10)}\n`);
-    for (const [label, mode, ballast] of cases) {
+    for (const [label, mode, ballast] of selected) {
       const output = execFileSync(process.execPath, ['-e', probe, runner, mode, String(ballast), String(runs), outDir], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
       const r = JSON.parse(output) as { rssMb: number; wallP50: number; wallMean: number; callerCpu: number; treeCpu: number };
       process.stdout.write(`${label.padEnd(44)}  ${String(r.rssMb).padStart(6)}  ${r.wallP50.toFixed(2).padStart(11)}  ${r.wallMean.toFixed(2).padStart(9)}  ${r.callerCpu.toFixed(2).padStart(13)}  ${r.treeCpu.toFixed(2).padStart(10)}\n`);
     }
     process.stdout.write('\ncaller CPU: the measuring process itself; all CPU: it, the launcher and the steps (`true`, or bash), per spawn.\n');
     process.stdout.write('Warm shells: the next shell starts while the measuring process waits for nothing, so its start is in "all CPU" and not in the wall time.\n');
+    if (process.env.SPAWN_COST_FLOOR !== '0') writeFloor(outDir);
   } finally {
     rmSync(outDir, { recursive: true, force: true });
   }
+}
+
+/** The process-start floor table (floorProbe), if python3 is there. */
+function writeFloor(scratch: string): void {
+  let output: string;
+  try {
+    output = execFileSync('python3', ['-I', '-S', '-c', floorProbe, String(runs), scratch], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  } catch (error) {
+    process.stdout.write(`\nprocess start floor: not measured (${error instanceof Error ? error.message : String(error)})\n`);
+    return;
+  }
+  const rows = JSON.parse(output) as Array<[string, number, number]>;
+  process.stdout.write(`\nprocess start floor, ${runs} starts each from python3 (CPU of the started processes only)\n\n`);
+  process.stdout.write(`${'start'.padEnd(44)}  ${'CPU ms'.padStart(6)}  ${'wall ms'.padStart(7)}\n`);
+  for (const [label, cpu, wall] of rows) process.stdout.write(`${label.padEnd(44)}  ${cpu.toFixed(2).padStart(6)}  ${wall.toFixed(2).padStart(7)}\n`);
 }
 
 main().catch((error: unknown) => {
