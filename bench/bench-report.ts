@@ -121,6 +121,13 @@ export function formatReport(r: BenchResult): string {
     return [[`${name} ${label(entry)}`, ...components.map((c) => after[c] ?? '-'), Math.round(total * 100) / 100, entry.triggerCpuMs ?? '-']];
   })));
   out.push('(per trigger: the run\'s CPU less its executions at the cost above, over its triggers: the producer, the trigger\'s writes, and what the rest lost to sharing the cores)');
+  out.push('');
+  out.push('The worker column split (throughput runs, CPU ms per execution): the worker\'s node process, its step launcher, and the steps it started');
+  out.push(table(['', 'node', 'launcher', 'steps'], named.flatMap(([name, entry]) => {
+    const parts = entry.cpuPartsPerExecution.worker;
+    return parts ? [[`${name} ${label(entry)}`, parts.process, parts.helpers, parts.children]] : [];
+  })));
+  out.push('(the bare worker has no launcher: node forks its steps itself, and that fork\'s CPU is the child\'s until it execs)');
   const vacuumed = named.filter(([, entry]) => entry.autovacuum.length > 0);
   if (vacuumed.length > 0) {
     out.push('');

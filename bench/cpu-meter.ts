@@ -16,6 +16,13 @@ export interface CpuReading {
    * processes that are not part of the benchmark — a noise indicator on a shared machine).
    */
   byComponent: Record<string, number>;
+  /**
+   * Each process-tree component split three ways (CPU ms): `process`, its root itself; `helpers`,
+   * direct children alive from start to stop (the worker's step launcher, PostgreSQL's backends);
+   * `children`, all the rest: processes started and ended in the window and those they started
+   * (the steps). The three add up to the component's byComponent figure.
+   */
+  parts: Record<string, { process: number; helpers: number; children: number }>;
   /** Busy share of all cores over the window, 0–1 (from /proc/stat). */
   machineBusy: number;
   wallMs: number;
@@ -54,6 +61,19 @@ function readProcTable(): Map<number, ProcEntry> {
   return table;
 }
 
+/** The ticks of one component's tree, and of its root and of each direct child on their own. */
+interface TreeSnapshot {
+  total: number;
+  root: number;
+  childSelf: Map<number, number>;
+}
+
+function snapshotTree(root: number, table: Map<number, ProcEntry>): TreeSnapshot {
+  const childSelf = new Map<number, number>();
+  for (const [pid, entry] of table) if (entry.ppid === root) childSelf.set(pid, entry.selfTicks);
+  return { total: treeTicks(root, table), root: table.get(root)?.selfTicks ?? 0, childSelf };
+}
+
 function treeTicks(root: number, table: Map<number, ProcEntry>): number {
   const children = new Map<number, number[]>();
   for (const [pid, entry] of table) {
@@ -86,7 +106,7 @@ function machineTicks(): { busy: number; total: number } {
  * benchmark ran (api, worker and its steps, PostgreSQL, Redis, the benchmark's own client).
  */
 export class CpuMeter {
-  private startTicks = new Map<string, number>();
+  private startTrees = new Map<string, TreeSnapshot>();
   private startSelf = process.cpuUsage();
   private startMachine = machineTicks();
   private startedAt = 0;
@@ -97,7 +117,7 @@ export class CpuMeter {
   start(): void {
     const table = readProcTable();
     for (const [name, pid] of Object.entries(this.components)) {
-      if (pid !== 'self') this.startTicks.set(name, treeTicks(pid, table));
+      if (pid !== 'self') this.startTrees.set(name, snapshotTree(pid, table));
     }
     this.startSelf = process.cpuUsage();
     this.startMachine = machineTicks();
@@ -108,19 +128,31 @@ export class CpuMeter {
     const table = readProcTable();
     const msPerTick = 1000 / clockTicks();
     const byComponent: Record<string, number> = {};
+    const parts: CpuReading['parts'] = {};
     for (const [name, pid] of Object.entries(this.components)) {
       if (pid === 'self') {
         const used = process.cpuUsage(this.startSelf);
         byComponent[name] = (used.user + used.system) / 1000;
-      } else {
-        byComponent[name] = (treeTicks(pid, table) - (this.startTicks.get(name) ?? 0)) * msPerTick;
+        continue;
       }
+      const before = this.startTrees.get(name) ?? { total: 0, root: 0, childSelf: new Map<number, number>() };
+      const now = snapshotTree(pid, table);
+      let helperTicks = 0;
+      for (const [child, ticks] of now.childSelf) {
+        const then = before.childSelf.get(child);
+        if (then !== undefined) helperTicks += ticks - then;
+      }
+      const total = (now.total - before.total) * msPerTick;
+      const own = (now.root - before.root) * msPerTick;
+      const helpers = helperTicks * msPerTick;
+      byComponent[name] = total;
+      parts[name] = { process: own, helpers, children: Math.max(0, total - own - helpers) };
     }
     const machine = machineTicks();
     const total = machine.total - this.startMachine.total;
     const busy = machine.busy - this.startMachine.busy;
     const accounted = Object.values(byComponent).reduce((a, b) => a + b, 0);
     byComponent.other = Math.max(0, busy * msPerTick - accounted);
-    return { byComponent, machineBusy: total > 0 ? busy / total : 0, wallMs: performance.now() - this.startedAt };
+    return { byComponent, parts, machineBusy: total > 0 ? busy / total : 0, wallMs: performance.now() - this.startedAt };
   }
 }

@@ -28,6 +28,12 @@ export interface ThroughputResult {
    */
   cpuMsPerExecutionAfterAccepted: Record<string, number> | null;
   /**
+   * The same window's CPU per execution of each process tree, split into the root process itself,
+   * its long-lived helpers and everything it started meanwhile (CpuReading.parts): for a worker,
+   * its node process, the step launcher and the steps.
+   */
+  cpuPartsPerExecution: Record<string, { process: number; helpers: number; children: number }>;
+  /**
    * CPU milliseconds per trigger that the triggers added: the window's CPU less what its executions
    * cost at the pace measured once every trigger was in, over the number of triggers. It holds the
    * producer's own work (HTTP client and api, or `Queue.add`), the trigger's writes in PostgreSQL
@@ -228,6 +234,9 @@ export async function measureThroughput(
     succeeded: progress.ok,
     failed: progress.done - progress.ok,
     cpuMsPerExecution: Object.fromEntries(Object.entries(cpu.byComponent).map(([k, v]) => [k, round(v / options.runs)])),
+    cpuPartsPerExecution: Object.fromEntries(Object.entries(cpu.parts).map(([k, v]) => [k, {
+      process: round(v.process / options.runs), helpers: round(v.helpers / options.runs), children: round(v.children / options.runs),
+    }])),
     cpuMsPerExecutionAfterAccepted: enoughLeft
       ? Object.fromEntries(Object.entries(cpuAfter.byComponent).map(([k, v]) => [k, round(v / leftAfterAccepted)])) : null,
     triggerCpuMs: enoughLeft ? round((sum(cpu.byComponent) - (sum(cpuAfter.byComponent) / leftAfterAccepted) * options.runs) / options.runs) : null,
