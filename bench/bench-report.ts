@@ -127,7 +127,7 @@ export function formatReport(r: BenchResult): string {
     const parts = entry.cpuPartsPerExecution.worker;
     return parts ? [[`${name} ${label(entry)}`, parts.process, parts.helpers, parts.children]] : [];
   })));
-  out.push('(the bare worker has no launcher: node forks its steps itself, and that fork\'s CPU is the child\'s until it execs)');
+  out.push('(the bare worker has no launcher: its node process forks every step itself, so the fork is in its node column)');
   const vacuumed = named.filter(([, entry]) => entry.autovacuum.length > 0);
   if (vacuumed.length > 0) {
     out.push('');

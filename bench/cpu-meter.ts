@@ -20,7 +20,7 @@ export interface CpuReading {
    * Each process-tree component split three ways (CPU ms): `process`, its root itself; `helpers`,
    * direct children alive from start to stop (the worker's step launcher, PostgreSQL's backends);
    * `children`, all the rest: processes started and ended in the window and those they started
-   * (the steps). The three add up to the component's byComponent figure.
+   * (the steps). The three add up to the component's byComponent figure (children is never below 0).
    */
   parts: Record<string, { process: number; helpers: number; children: number }>;
   /** Busy share of all cores over the window, 0–1 (from /proc/stat). */
