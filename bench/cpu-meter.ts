@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
-interface ProcEntry {
+export interface ProcEntry {
   ppid: number;
   /** utime + stime of the process itself. */
   selfTicks: number;
@@ -40,23 +40,27 @@ export function clockTicks(): number {
   return ticksPerSecond;
 }
 
+/** One process's parent and CPU clock ticks from /proc/<pid>/stat; throws if it is gone. */
+export function processTicks(pid: number): ProcEntry {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  // "pid (comm) state ppid …": comm may contain spaces and parentheses.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return {
+    ppid: Number(fields[1]),
+    selfTicks: Number(fields[11]) + Number(fields[12]),
+    reapedTicks: Number(fields[13]) + Number(fields[14]),
+  };
+}
+
 function readProcTable(): Map<number, ProcEntry> {
   const table = new Map<number, ProcEntry>();
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
-    let stat: string;
     try {
-      stat = readFileSync(`/proc/${name}/stat`, 'latin1');
+      table.set(Number(name), processTicks(Number(name)));
     } catch {
-      continue; // exited while we looked
+      // exited while we looked
     }
-    // "pid (comm) state ppid …": comm may contain spaces and parentheses.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    table.set(Number(name), {
-      ppid: Number(fields[1]),
-      selfTicks: Number(fields[11]) + Number(fields[12]),
-      reapedTicks: Number(fields[13]) + Number(fields[14]),
-    });
   }
   return table;
 }

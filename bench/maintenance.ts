@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { BenchDatabase, type CounterDelta } from './bench-database';
-import { clockTicks } from './cpu-meter';
+import { clockTicks, processTicks } from './cpu-meter';
 
 /** What the VACUUM ANALYZE runs cost for one pipeline's tables, over the whole benchmark. */
 export interface MaintenanceSummary {
@@ -95,9 +94,7 @@ export class Maintenance {
 
   /** utime + stime of the benchmark's own backend, in clock ticks. */
   private backendTicks(): number {
-    const stat = readFileSync(`/proc/${this.backendPid}/stat`, 'latin1');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]);
+    return processTicks(this.backendPid).selfTicks;
   }
 }
 
