@@ -49,6 +49,8 @@ const configSchema = z.object({
   SWITCHBOARD_WORKSPACE_DIR: z.string().startsWith('/', 'must be an absolute path').optional(),
   /** Which step launcher a worker starts: python3 if found, else node (`auto`), or only the one named. */
   SWITCHBOARD_STEP_LAUNCHER: z.enum(['auto', 'python3', 'node']).default('auto'),
+  /** The interpreter of the python step launcher; unset: /usr/bin/python3, then the first python3 on PATH. */
+  SWITCHBOARD_STEP_LAUNCHER_PYTHON: z.string().startsWith('/', 'must be an absolute path').optional(),
   /** Bash shells each worker's python launcher keeps started ahead of the bash steps that will use them (0: none). */
   SWITCHBOARD_WARM_SHELLS: z.coerce.number().int().min(0).max(64).default(2),
   SWITCHBOARD_TRUST_PROXY: booleanText.default(false),

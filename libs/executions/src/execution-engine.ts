@@ -139,7 +139,10 @@ export class ExecutionEngine implements OnModuleDestroy {
     @Inject(LOGGER) private readonly logger: Logger,
     @Optional() private readonly notifications?: NotificationEmitter,
   ) {
-    this.launcher = new StepLauncher({ program: config.SWITCHBOARD_STEP_LAUNCHER, warmShells: config.SWITCHBOARD_WARM_SHELLS, logger });
+    this.launcher = new StepLauncher({
+      program: config.SWITCHBOARD_STEP_LAUNCHER, warmShells: config.SWITCHBOARD_WARM_SHELLS, logger,
+      ...(config.SWITCHBOARD_STEP_LAUNCHER_PYTHON ? { python: config.SWITCHBOARD_STEP_LAUNCHER_PYTHON } : {}),
+    });
   }
 
   workerActor(workerId: string): Actor {

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, chmodSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ExecutionWorkspace } from './execution-workspace';
 import { runShellStep } from './shell-step.runner';
-import { LauncherFrames, StepLauncher, type StepLauncherProgram } from './step-launcher';
+import { LauncherFrames, pythonCandidates, StepLauncher, type StepLauncherProgram } from './step-launcher';
 import type { StepLine } from './step-result';
 
 const launchers: StepLauncher[] = [];
@@ -22,6 +22,15 @@ async function setUp(program: StepLauncherProgram): Promise<{ launcher: StepLaun
   const workspace = await ExecutionWorkspace.create({ executionId: `launcher-${randomUUID()}`, params: {}, host: launcher });
   workspaces.push(workspace);
   return { launcher, workspace };
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function parentOf(pid: number): number {
@@ -191,6 +200,39 @@ describe('StepLauncher program choice', () => {
     expect(await auto.program()).toBe('python3');
     expect(await missing.program()).toBe('node');
     expect(await failing.program()).toBe('node');
+  });
+
+  it('tries each interpreter it is given in turn before the node launcher', async () => {
+    const notes: Array<{ message: string; launcher?: string; python?: string }> = [];
+    const note = (details: { launcher?: string; python?: string }, message: string): number => notes.push({ message, launcher: details.launcher, python: details.python });
+    const [python] = pythonCandidates();
+    const launcher = new StepLauncher({ python: ['/bin/false', python], logger: { info: note, warn: note } });
+    launchers.push(launcher);
+    expect(await launcher.program()).toBe('python3');
+    expect(notes).toEqual([
+      { message: 'step launcher could not start', launcher: 'python3', python: '/bin/false' },
+      { message: 'step launcher started', launcher: 'python3', python },
+    ]);
+  });
+
+  it('looks for the platform\'s python3 first, then the first one on PATH that is another file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'switchboard-python-'));
+    try {
+      const own = join(dir, 'own', 'python3');
+      const linked = join(dir, 'linked', 'python3');
+      for (const sub of ['own', 'linked', 'empty']) mkdirSync(join(dir, sub));
+      writeFileSync(own, '#!/bin/sh\n');
+      chmodSync(own, 0o755);
+      const platform = isExecutable('/usr/bin/python3') ? ['/usr/bin/python3'] : [];
+      expect(pythonCandidates(`${join(dir, 'empty')}:relative:${join(dir, 'own')}:/usr/bin`)).toEqual([...platform, own]);
+      if (platform.length === 0) return;
+      // The same file under another name is not tried twice.
+      symlinkSync('/usr/bin/python3', linked);
+      expect(pythonCandidates(`${join(dir, 'linked')}:${join(dir, 'own')}`)).toEqual(platform);
+      expect(pythonCandidates('/usr/bin')).toEqual(platform);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('does the work in the calling process when the only program asked for cannot start', async () => {

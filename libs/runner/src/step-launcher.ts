@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { localStepHost } from './local-step-host';
@@ -285,8 +285,11 @@ export interface LauncherLogger {
 
 export interface StepLauncherOptions {
   program?: StepLauncherProgram;
-  /** The interpreter for the python launcher; by default the first python3 on PATH. */
-  python?: string;
+  /**
+   * The interpreter for the python launcher, or several to try in turn (undefined: none). By
+   * default the platform's `/usr/bin/python3`, then the first python3 on PATH (pythonCandidates).
+   */
+  python?: string | readonly string[];
   logger?: LauncherLogger;
   /**
    * Bash shells the python launcher keeps started ahead of the steps that will use them (default
@@ -303,6 +306,14 @@ const READY_TIMEOUT_MS = 10_000;
 
 /** Which program starts the steps: `auto` tries python3, then node (see StepLauncher). */
 export type StepLauncherProgram = 'auto' | 'python3' | 'node';
+
+/** One launcher StepLauncher may start: the python program with one interpreter (none found: undefined), or the node one. */
+type LauncherChoice = { program: 'python3'; python: string | undefined } | { program: 'node' };
+
+/** A choice as the launcher's log lines name it. */
+function describeChoice(choice: LauncherChoice): { launcher: string; python?: string } {
+  return choice.program === 'python3' && choice.python ? { launcher: choice.program, python: choice.python } : { launcher: choice.program };
+}
 
 /** A running launcher, whichever program it is, as StepLauncher talks to it. */
 interface LauncherConnection {
@@ -433,19 +444,49 @@ export class LauncherFrames {
   }
 }
 
-/** The first `python3` on this process's PATH that may be executed, if any. */
-function findPython(): string | undefined {
-  for (const dir of (process.env.PATH ?? '/usr/bin:/bin').split(':')) {
-    if (!dir.startsWith('/')) continue;
-    const candidate = join(dir, 'python3');
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
+/** Whether this process may execute the file at this path. */
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
   }
-  return undefined;
+}
+
+/** The platform's interpreter, as Debian, Ubuntu, Fedora, RHEL and Alpine install it. */
+const PLATFORM_PYTHON = '/usr/bin/python3';
+
+/**
+ * The interpreters worth trying for the python launcher, best first: the platform's
+ * `/usr/bin/python3`, then the first `python3` on this process's PATH when it is another file.
+ *
+ * The platform's comes first, as in Ansible's interpreter discovery. The launcher runs with `-I -S`
+ * and needs only the standard library, so any Python 3.9 or later serves, and distributions build
+ * theirs with profile-guided and link-time optimization. A PATH can put a version manager's build
+ * first: on the benchmark machine pyenv's default build of 3.11.7 (no PGO, libpython shared) cost
+ * the launcher 0.11–0.19 ms more CPU per step than Debian's 3.11.2 (bench/README.md, "Sixteenth
+ * session"). An interpreter that cannot run the launcher (too old) is given up for the next one.
+ */
+export function pythonCandidates(path = process.env.PATH ?? '/usr/bin:/bin'): string[] {
+  const candidates: string[] = [];
+  const seen = new Set<string>();
+  const add = (candidate: string): void => {
+    if (!isExecutable(candidate)) return;
+    let file = candidate;
+    try {
+      file = realpathSync(candidate);
+    } catch {
+      // a dangling link was not executable either
+    }
+    if (seen.has(file)) return;
+    seen.add(file);
+    candidates.push(candidate);
+  };
+  add(PLATFORM_PYTHON);
+  const onPath = path.split(':').filter((dir) => dir.startsWith('/')).map((dir) => join(dir, 'python3')).find(isExecutable);
+  if (onPath) add(onPath);
+  return candidates;
 }
 
 /**
@@ -462,8 +503,8 @@ function findPython(): string | undefined {
  * their output as before.
  *
  * The launcher is a Python program where python3 can be found (`auto`), because Python starts a
- * process with posix_spawn (vfork) where Node forks: 0.13 instead of 0.7 ms per step. Otherwise,
- * or if it cannot start, it is the same program in node. Without any launcher (none could be
+ * process with posix_spawn (vfork) where Node forks: 0.13 instead of 0.7 ms per step. Each
+ * interpreter of pythonCandidates is tried in turn; when none starts, it is the same program in node. Without any launcher (none could be
  * started, or it is closed) the worker does all this itself.
  */
 export class StepLauncher implements StepHost {
@@ -473,9 +514,7 @@ export class StepLauncher implements StepHost {
   private nextId = 0;
   private isClosing = false;
   /** The programs still worth trying, best first; one that failed to start is dropped for good. */
-  private readonly programs: Array<'python3' | 'node'>;
-
-  private readonly python: string | undefined;
+  private readonly programs: LauncherChoice[];
   private readonly logger: LauncherLogger | undefined;
   private readonly warmShells: number;
   /** Deaths of the running program after it was ready; past MAX_DEATHS the next program takes over. */
@@ -483,8 +522,10 @@ export class StepLauncher implements StepHost {
 
   constructor(options: StepLauncherOptions = {}) {
     const program = options.program ?? 'auto';
-    this.programs = program === 'auto' ? ['python3', 'node'] : [program];
-    this.python = 'python' in options ? options.python : findPython();
+    const pythons = 'python' in options ? [options.python ?? []].flat() : pythonCandidates();
+    // No interpreter found: the python3 launcher is still tried, and reported, as one that cannot start.
+    const choices: LauncherChoice[] = [...(pythons.length > 0 ? pythons : [undefined]).map((python) => ({ program: 'python3' as const, python })), { program: 'node' }];
+    this.programs = program === 'auto' ? choices : choices.filter((choice) => choice.program === program);
     this.logger = options.logger;
     this.warmShells = options.warmShells ?? 0;
   }
@@ -492,7 +533,7 @@ export class StepLauncher implements StepHost {
   /** Which program runs the launcher now: undefined until it is ready, or when the worker does the work itself. */
   async program(): Promise<'python3' | 'node' | undefined> {
     const launcher = await this.ready();
-    return launcher ? this.programs[0] : undefined;
+    return launcher ? this.programs[0].program : undefined;
   }
 
   async createTree(tree: StepTree): Promise<void> {
@@ -575,21 +616,21 @@ export class StepLauncher implements StepHost {
 
   private async startFirstAvailable(): Promise<LauncherConnection | undefined> {
     while (this.programs.length > 0) {
-      const program = this.programs[0];
-      const launcher = await this.startProgram(program);
+      const choice = this.programs[0];
+      const launcher = await this.startProgram(choice);
       if (launcher) {
-        this.logger?.info({ launcher: program, pid: launcher.child.pid }, 'step launcher started');
+        this.logger?.info({ ...describeChoice(choice), pid: launcher.child.pid }, 'step launcher started');
         return launcher;
       }
       this.programs.shift();
       this.deaths = 0;
-      this.logger?.warn({ launcher: program, next: this.programs[0] ?? 'the worker itself' }, 'step launcher could not start');
+      this.logger?.warn({ ...describeChoice(choice), next: this.programs[0]?.program ?? 'the worker itself' }, 'step launcher could not start');
     }
     return undefined;
   }
 
   /** Starts one launcher program; undefined if it cannot be started or exits before it is ready. */
-  private startProgram(program: 'python3' | 'node'): Promise<LauncherConnection | undefined> {
+  private startProgram(choice: LauncherChoice): Promise<LauncherConnection | undefined> {
     return new Promise((resolve) => {
       let isReady = false;
       const onEvent = (event: LauncherEvent): void => {
@@ -604,11 +645,14 @@ export class StepLauncher implements StepHost {
       };
       let launcher: LauncherConnection;
       try {
-        if (program === 'python3' && !this.python) {
+        if (choice.program === 'node') {
+          launcher = startNodeLauncher(onEvent);
+        } else if (choice.python) {
+          launcher = startPythonLauncher(choice.python, this.warmShells, onEvent);
+        } else {
           resolve(undefined);
           return;
         }
-        launcher = program === 'python3' && this.python ? startPythonLauncher(this.python, this.warmShells, onEvent) : startNodeLauncher(onEvent);
       } catch {
         resolve(undefined);
         return;
@@ -622,10 +666,10 @@ export class StepLauncher implements StepHost {
         if (!isReady) resolve(undefined);
       });
       // Python: 'close', once its stdout is read to the end, so no event it wrote is lost.
-      child.once(program === 'python3' ? 'close' : 'exit', (code: number | null, signal: NodeJS.Signals | null) => {
+      child.once(choice.program === 'python3' ? 'close' : 'exit', (code: number | null, signal: NodeJS.Signals | null) => {
         clearTimeout(patience);
         if (!isReady) resolve(undefined);
-        else this.onLauncherExit(launcher, program, code, signal);
+        else this.onLauncherExit(launcher, choice, code, signal);
       });
     });
   }
@@ -680,10 +724,10 @@ export class StepLauncher implements StepHost {
    * The launcher died (killed, out of memory): its steps can no longer be followed, so their
    * groups are killed and they end as killed by SIGKILL. The next request starts a new launcher.
    */
-  private onLauncherExit(launcher: LauncherConnection, program: 'python3' | 'node', code: number | null, signal: NodeJS.Signals | null): void {
+  private onLauncherExit(launcher: LauncherConnection, choice: LauncherChoice, code: number | null, signal: NodeJS.Signals | null): void {
     this.launcher = undefined;
     if (!this.isClosing) {
-      this.logger?.warn({ launcher: program, code, signal, steps: this.steps.size }, 'step launcher died; the steps it ran are killed');
+      this.logger?.warn({ ...describeChoice(choice), code, signal, steps: this.steps.size }, 'step launcher died; the steps it ran are killed');
       this.deaths += 1;
       if (this.deaths >= MAX_DEATHS && this.programs.length > 1) {
         this.programs.shift();
