@@ -106,7 +106,7 @@ echo "0=$0 #=$# PWD=$PWD pwd=$(pwd -P) umask=$(umask) shlvl=$SHLVL BASH=$BASH"
 read -ra stat < /proc/$$/stat
 echo "leads its group and session: $(( stat[4] == $$ && stat[5] == $$ ))"
 declare -px | sort
-declare -p BASH_SOURCE
+declare -p BASH_SOURCE SHELL
 ls /proc/self/fd | tr '\n' ' '; echo
 grep -E '^Sig(Blk|Ign)' /proc/self/status
 cat /proc/self/limits | md5sum
