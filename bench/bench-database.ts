@@ -18,6 +18,9 @@ export interface StatementStat {
   totalMs: number;
   meanMs: number;
   rows: number;
+  /** How often PostgreSQL planned it (a prepared statement is planned for its first executions only, unless custom plans keep winning), and the time spent planning. */
+  plans: number;
+  planMs: number;
 }
 
 /** What the bench's own connection adds must not be blamed on the system under test. */
@@ -93,14 +96,14 @@ export class BenchDatabase {
 
   /** Statements of every other connection since the last reset, most calls first. */
   async statements(): Promise<StatementStat[]> {
-    const rows = await this.query<{ query: string; calls: string; total_ms: number; mean_ms: number; rows: string }>(
-      `SELECT query, calls, total_exec_time AS total_ms, mean_exec_time AS mean_ms, rows
+    const rows = await this.query<{ query: string; calls: string; total_ms: number; mean_ms: number; rows: string; plans: string; plan_ms: number }>(
+      `SELECT query, calls, total_exec_time AS total_ms, mean_exec_time AS mean_ms, rows, plans, total_plan_time AS plan_ms
          FROM pg_stat_statements
         WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
           AND query NOT LIKE '%pg_stat_%' AND query NOT LIKE '%/*bench*/%'
         ORDER BY calls DESC, total_exec_time DESC`,
     );
-    return rows.map((r) => ({ query: r.query.replace(/\s+/g, ' ').trim(), calls: Number(r.calls), totalMs: r.total_ms, meanMs: r.mean_ms, rows: Number(r.rows) }));
+    return rows.map((r) => ({ query: r.query.replace(/\s+/g, ' ').trim(), calls: Number(r.calls), totalMs: r.total_ms, meanMs: r.mean_ms, rows: Number(r.rows), plans: Number(r.plans), planMs: r.plan_ms }));
   }
 
   /**

@@ -157,7 +157,11 @@ export function formatReport(r: BenchResult): string {
   const reference = T.switchboard.find((e) => e.concurrency === 4) ?? T.switchboard[0];
   if (reference) {
     out.push(`Statements per Switchboard execution (pg_stat_statements, concurrency ${reference.concurrency}; top 20 by calls)`);
-    out.push(table(['calls/exec', 'mean ms', 'statement'], reference.statements.slice(0, 20).map((s) => [s.callsPerExecution, Math.round(s.meanMs * 1000) / 1000, s.query.slice(0, 110)])));
+    // plans/call: a prepared statement is planned for its first executions on each connection; near 1, it is planned on every call.
+    out.push(table(['calls/exec', 'mean ms', 'plans/call', 'plan ms', 'statement'], reference.statements.slice(0, 20).map((s) => [
+      s.callsPerExecution, Math.round(s.meanMs * 1000) / 1000, s.calls > 0 ? Math.round((s.plans / s.calls) * 100) / 100 : '-',
+      s.plans > 0 ? Math.round((s.planMs / s.plans) * 1000) / 1000 : '-', s.query.slice(0, 100),
+    ])));
     const total = reference.statements.reduce((a, s) => a + s.callsPerExecution, 0);
     out.push(`total: ${Math.round(total * 10) / 10} statements per execution (BEGIN/COMMIT included)`);
     out.push('');

@@ -94,6 +94,8 @@ export async function startBenchStack(teardown: Teardown, log: (line: string) =>
   await admin.connect();
   await admin.query(`ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'`);
   await admin.query(`ALTER SYSTEM SET pg_stat_statements.max = 10000`);
+  // Planning time and counts per statement, for the statements table (a statement planned on every call shows there).
+  await admin.query(`ALTER SYSTEM SET pg_stat_statements.track_planning = on`);
   await admin.end();
   await postgres.restart();
 
