@@ -504,8 +504,9 @@ export function pythonCandidates(path = process.env.PATH ?? '/usr/bin:/bin'): st
  *
  * The launcher is a Python program where python3 can be found (`auto`), because Python starts a
  * process with posix_spawn (vfork) where Node forks: 0.13 instead of 0.7 ms per step. Each
- * interpreter of pythonCandidates is tried in turn; when none starts, it is the same program in node. Without any launcher (none could be
- * started, or it is closed) the worker does all this itself.
+ * interpreter of pythonCandidates is tried in turn; when none starts, it is the same program in
+ * node. Without any launcher (none could be started, or it is closed) the worker does all this
+ * itself.
  */
 export class StepLauncher implements StepHost {
   private launcher: Promise<LauncherConnection | undefined> | undefined;
