@@ -53,6 +53,8 @@ const configSchema = z.object({
   SWITCHBOARD_STEP_LAUNCHER_PYTHON: z.string().startsWith('/', 'must be an absolute path').optional(),
   /** Bash shells each worker's python launcher keeps started ahead of the bash steps that will use them (0: none). */
   SWITCHBOARD_WARM_SHELLS: z.coerce.number().int().min(0).max(64).default(2),
+  /** How the python launcher makes them: forked by one bash it keeps (`fork`, where possible), or each started anew (`start`). */
+  SWITCHBOARD_WARM_SHELLS_BY: z.enum(['fork', 'start']).default('fork'),
   SWITCHBOARD_TRUST_PROXY: booleanText.default(false),
   SWITCHBOARD_DB_POOL_SIZE: z.coerce.number().int().positive().default(10),
   /** How often each process tries to seal committed audit events into the hash chain (0: never; another process must). */

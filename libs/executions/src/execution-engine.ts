@@ -151,7 +151,7 @@ export class ExecutionEngine implements OnModuleDestroy {
     @Optional() private readonly notifications?: NotificationEmitter,
   ) {
     this.launcher = new StepLauncher({
-      program: config.SWITCHBOARD_STEP_LAUNCHER, warmShells: config.SWITCHBOARD_WARM_SHELLS, logger,
+      program: config.SWITCHBOARD_STEP_LAUNCHER, warmShells: config.SWITCHBOARD_WARM_SHELLS, warmShellsBy: config.SWITCHBOARD_WARM_SHELLS_BY, logger,
       ...(config.SWITCHBOARD_STEP_LAUNCHER_PYTHON ? { python: config.SWITCHBOARD_STEP_LAUNCHER_PYTHON } : {}),
     });
   }

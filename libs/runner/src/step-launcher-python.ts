@@ -28,8 +28,9 @@ RESUME_BELOW = 256 << 10
 READ_SIZE = 65536
 EXIT_DRAIN_READS = 16
 # Signals this process changed (Python ignores SIGPIPE and SIGXFSZ; the others are caught so
-# a terminal's Ctrl-C reaches the worker only): a step starts with the default for each.
-RESET_SIGNALS = (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+# a terminal's Ctrl-C reaches the worker only, SIGCHLD wakes the main loop): a step starts with
+# the default for each.
+RESET_SIGNALS = (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGCHLD)
 
 selector = selectors.DefaultSelector()
 unsent = bytearray()
@@ -106,10 +107,12 @@ def set_paused(value):
 
 # Files ----------------------------------------------------------------------------------------
 
-def write_files(files):
+def write_files(files, executable=None):
     for item in files:
-        # O_EXCL: never write through something a step may have placed at that path.
-        fd = tagged('open', os.open, item['path'], os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        # O_EXCL: never write through something a step may have placed at that path. A forked
+        # shell executes its script (see "Forked shells"), so that one is made executable.
+        mode = 0o700 if item['path'] == executable else 0o600
+        fd = tagged('open', os.open, item['path'], os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, mode)
         try:
             data = utf8(item['content'])
             view = memoryview(data)
@@ -167,12 +170,12 @@ def remove_all(root):
 
 # All or nothing: what was made is removed again if a later part fails (a full disk), so the
 # next step can make the workspace afresh. A directory that was there before is never touched.
-def create_tree(tree):
+def create_tree(tree, executable=None):
     tagged('mkdir', os.mkdir, tree['dir'], 0o700)
     try:
         for sub in tree['subdirs']:
             tagged('mkdir', os.mkdir, sub, 0o700)
-        write_files(tree['files'])
+        write_files(tree['files'], executable)
     except BaseException:
         remove_all(tree['dir'])
         raise
@@ -350,16 +353,19 @@ def warm_request_data(request):
         return None
     return b'\0'.join(strings) + b'\0'
 
-def above_stdio(fd):
-    # The descriptor as a number a warm shell's dup2 onto 0-4 cannot overwrite before using it.
-    if fd > 4:
+def above_stdio(fd, lowest=5):
+    # The descriptor as a number a shell's dup2 onto 0 to lowest - 1 cannot overwrite before using it.
+    if fd >= lowest:
         return fd
     try:
-        return fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 5)
+        return fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, lowest)
     finally:
         os.close(fd)
 
 class WarmShell:
+    # A shell the launcher started itself: its data is sourced (see WARM_BOOTSTRAP).
+    forked = False
+
     def __init__(self, path):
         self.pid = None
         self.pidfd = None
@@ -439,21 +445,256 @@ class WarmShell:
                     return ''
         return ''
 
+# Forked shells ---------------------------------------------------------------------------------
+#
+# Starting bash is most of a short bash step's CPU: the exec, the dynamic loader (whose cpuid
+# probing traps to the hypervisor on a VM), the locale, bash's own set-up. A warm shell moves
+# that off the step's path but still pays it. Forked shells do not: one bash, the shell server,
+# is started as a warm shell is and forks them. Each forked shell leads its own process group
+# (job control), opens the launcher's pipes for it through /proc/<launcher>/fd, and blocks
+# reading them as a warm shell does. The shell that forked it exits at once, so the launcher,
+# a child subreaper, becomes its parent: it waits for it as for any step and gets its exact
+# status. On its request the shell exports the environment, changes directory and executes
+# the script, which has no #! line: the kernel refuses it (ENOEXEC) and bash runs it as a new
+# shell would, having cleared its variables, functions, options and traps (what bash does for
+# any script without a #! line), with $$ its own, $0 the script and the environment given.
+# What a step sees is what 'bash script' shows it except its session, which is the server's
+# (docs/procedures.md). A script that starts with #! is run the usual way, since the kernel
+# would run its interpreter instead.
+
+# Written with @{ for a dollar-brace, as WARM_BOOTSTRAP.
+FORKED_SHELL = (
+    # The launcher's descriptors that the forking shell opened on 10-13 become this one's own.
+    'exec 3<&10 4<&11 1>&12 2>&13 10<&- 11<&- 12>&- 13>&- 6>&-; '
+    'read -r -u 3 __switchboard_warm || exit 0; exec 3<&-; '
+    "mapfile -d '' -t -u 4 __switchboard_warm; exec 4<&-; "
+    'cd -- "@{__switchboard_warm[0]}" || exit 126; '
+    'export -- "@{__switchboard_warm[@]:2}"; '
+    # What bash exported of its own: the script's shell sets them afresh, as from a step's environment.
+    'unset -v PWD OLDPWD SHLVL; '
+    'exec -- "@{__switchboard_warm[1]}"'
+)
+SERVER_BOOTSTRAP = (
+    '((BASH_VERSINFO[0] >= 5)) || exit 97; '
+    'L=$PPID; '
+    # A request: four descriptor numbers in the launcher per shell to fork. The answer: each
+    # shell's pid, then 'done' and the forking shell's status once it has exited.
+    'while read -r -u 5 -a f; do '
+    '( exec 5<&-; set -m; '
+    'for ((i = 0; i + 3 < @{#f[@]}; i += 4)); do '
+    'exec 10<"/proc/$L/fd/@{f[i]}" 11<"/proc/$L/fd/@{f[i+1]}" 12>"/proc/$L/fd/@{f[i+2]}" 13>"/proc/$L/fd/@{f[i+3]}"; '
+    '( ' + FORKED_SHELL + ' ) & '
+    'exec 10<&- 11<&- 12>&- 13>&-; echo "$!" >&6; '
+    'done ); '
+    'echo "done $?" >&6; '
+    'done'
+).replace('@{', '$' + '{')
+
+def become_subreaper():
+    # PR_SET_CHILD_SUBREAPER: the forked shells become this process's children once the shell that
+    # forked them exits. Without ctypes (a minimal Python), warm shells are started instead.
+    try:
+        import ctypes
+        return ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0) == 0
+    except Exception:
+        return False
+
+def script_of(request):
+    # The text of the script a bash step runs, if this request makes its file.
+    path = request['args'][0] if request['args'] else None
+    for item in (request.get('tree') or {}).get('files', []) + (request.get('files') or []):
+        if item['path'] == path:
+            return item['content']
+    return None
+
+class ForkedShell(WarmShell):
+    forked = True
+
+    def __init__(self):
+        self.pid = None
+        self.pidfd = None
+        self.go = None
+        self.request = None
+        self.pipes = {}
+        # What the shell opens through /proc: closed here once the server says it has.
+        self.child_ends = []
+        try:
+            go_read, self.go = os.pipe()
+            self.child_ends.append(go_read)
+            self.request = os.memfd_create('switchboard-step-request')
+            out_read, out_write = os.pipe()
+            self.pipes[out_read] = 'stdout'
+            self.child_ends.append(out_write)
+            err_read, err_write = os.pipe()
+            self.pipes[err_read] = 'stderr'
+            self.child_ends.append(err_write)
+        except BaseException:
+            self.close()
+            raise
+
+    def fds(self):
+        # What the forking shell opens on 10-13: the go pipe, the request, stdout, stderr.
+        return (self.child_ends[0], self.request, self.child_ends[1], self.child_ends[2])
+
+    def opened(self):
+        for fd in self.child_ends:
+            os.close(fd)
+        self.child_ends = []
+
+    def close(self):
+        self.opened()
+        WarmShell.close(self)
+
+class ShellServer:
+    # The bash that forks the forked shells, in its own session, with only LANG in its environment.
+    def __init__(self, path, shells):
+        self.shells = shells
+        self.pid = None
+        self.pidfd = None
+        self.requests = None
+        self.reports = None
+        self.errors = None
+        self.batches = []
+        self.received = bytearray()
+        child_ends = []
+        try:
+            request_read, self.requests = os.pipe()
+            child_ends.append(above_stdio(request_read, 7))
+            self.reports, report_write = os.pipe()
+            child_ends.append(above_stdio(report_write, 7))
+            self.errors, error_write = os.pipe()
+            child_ends.append(above_stdio(error_write, 7))
+            self.pid = os.posix_spawn(path, [path, '-c', SERVER_BOOTSTRAP, 'bash'], {'LANG': WARM_LANG},
+                file_actions=[
+                    (os.POSIX_SPAWN_OPEN, 0, '/dev/null', os.O_RDONLY, 0),
+                    (os.POSIX_SPAWN_OPEN, 1, '/dev/null', os.O_WRONLY, 0),
+                    (os.POSIX_SPAWN_DUP2, child_ends[2], 2),
+                    (os.POSIX_SPAWN_DUP2, child_ends[0], 5),
+                    (os.POSIX_SPAWN_DUP2, child_ends[1], 6),
+                ],
+                setsid=True, setsigdef=RESET_SIGNALS, setsigmask=())
+            self.pidfd = os.pidfd_open(self.pid)
+            for fd in (self.requests, self.reports, self.errors):
+                os.set_blocking(fd, False)
+        except BaseException:
+            self.close()
+            raise
+        finally:
+            for fd in child_ends:
+                os.close(fd)
+        selector.register(self.reports, selectors.EVENT_READ, self.on_reports)
+        selector.register(self.errors, selectors.EVENT_READ, self.on_errors)
+        selector.register(self.pidfd, selectors.EVENT_READ, self.on_exit)
+
+    def pending(self):
+        return sum(len(batch) for batch in self.batches)
+
+    def holds(self, pid):
+        return pid == self.pid or any(shell.pid == pid for batch in self.batches for shell in batch)
+
+    def fork(self, count):
+        batch = []
+        try:
+            for _ in range(count):
+                batch.append(ForkedShell())
+            os.write(self.requests, (' '.join(str(fd) for shell in batch for fd in shell.fds()) + '\n').encode())
+        except BaseException:
+            for shell in batch:
+                shell.close()
+            raise
+        self.batches.append(batch)
+
+    def on_reports(self, _fd):
+        data = os.read(self.reports, 4096)
+        if not data:
+            selector.unregister(self.reports)
+            return
+        self.received.extend(data)
+        while b'\n' in self.received:
+            end = self.received.index(b'\n')
+            line = bytes(self.received[:end]).decode()
+            del self.received[:end + 1]
+            batch = self.batches[0]
+            if not line.startswith('done '):
+                next(shell for shell in batch if shell.pid is None).pid = int(line)
+                continue
+            self.batches.pop(0)
+            forked = []
+            for shell in batch:
+                shell.opened()
+                if shell.pid is not None:
+                    try:
+                        shell.pidfd = os.pidfd_open(shell.pid)
+                        forked.append(shell)
+                        continue
+                    except OSError:
+                        shell.pid = None  # it died before the forking shell exited, which reaped it
+                shell.close()
+            self.shells.on_forked(forked, line)
+
+    def on_errors(self, _fd):
+        # What the server or a forking shell wrote to stderr: to the worker's, as the launcher's own.
+        data = os.read(self.errors, 4096)
+        if not data:
+            selector.unregister(self.errors)
+            return
+        for line in data.decode('utf-8', 'replace').splitlines():
+            sys.stderr.write('step launcher: shell server: ' + line + '\n')
+
+    def on_exit(self, _fd):
+        _pid, status = os.waitpid(self.pid, 0)
+        self.pid = None
+        code = os.waitstatus_to_exitcode(status)
+        self.close()
+        self.shells.server_gone(code)
+
+    def close(self):
+        # Its shells not yet reported are ended; the server itself ends with its request pipe.
+        for batch in self.batches:
+            for shell in batch:
+                shell.close()
+        self.batches = []
+        for fd in (self.requests, self.reports, self.errors, self.pidfd):
+            if fd is not None:
+                try:
+                    selector.unregister(fd)
+                except (KeyError, ValueError):
+                    pass
+                os.close(fd)
+        self.requests = self.reports = self.errors = self.pidfd = None
+        if self.pid is not None:
+            try:
+                os.killpg(self.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            os.waitpid(self.pid, 0)
+            self.pid = None
+
 class WarmShells:
-    # Up to size bash shells started ahead of their steps, for the interpreter the last bash
-    # step used. Several deaths before use in a row, or a bash older than 5, stop the warming.
+    # Up to size bash shells ready ahead of their steps, for the interpreter the last bash step
+    # used: forked by a shell server where this process can be a subreaper, started one by one
+    # otherwise, or when the server fails. Several deaths before use in a row, or a bash older
+    # than 5, stop the warming.
     def __init__(self, size):
         self.size = size
         self.path = None
         self.idle = []
         self.deaths = 0
         self.is_off = size <= 0
+        self.forks = subreaper
+        self.server = None
+
+    def forking(self):
+        return self.forks and not self.is_off
 
     def want(self, path):
         # Keep shells of this bash from now on (the launcher's start, or a bash step that found none waiting).
         if not self.is_off and path != self.path:
             self.clear()
             self.path = path
+
+    def holds(self, pid):
+        return any(shell.pid == pid for shell in self.idle) or (self.server is not None and self.server.holds(pid))
 
     def take(self, path, request):
         # (pid, pipes, pidfd) of a warm shell now running the request, or None.
@@ -462,7 +703,12 @@ class WarmShells:
         data = warm_request_data(request)
         if data is None:
             return None
+        script = script_of(request)
+        # A forked shell executes the script: the kernel would run the interpreter of a #! line.
+        executes = script is not None and not script.startswith('#!')
         while self.idle:
+            if self.idle[0].forked and not executes:
+                return None
             shell = self.idle.pop(0)
             selector.unregister(shell.pidfd)
             if shell.hand_over(data):
@@ -471,19 +717,63 @@ class WarmShells:
         return None
 
     def refill(self, steps_running):
+        if self.is_off or self.path is None:
+            return
+        if self.forking():
+            self.fork_more()
+            return
         # While steps run, one shell waits for the next bash step; the others start once no step
         # runs. A shell starting next to a running step slows it down, and glibc's posix_spawn
         # stops this launcher until the new shell has exec'd (1-2 ms on a busy machine), while
         # the exit of a short step may be waiting to be reported.
         want = min(self.size, 1) if steps_running else self.size
-        while not self.is_off and self.path is not None and len(self.idle) < want:
+        while not self.is_off and len(self.idle) < want:
             try:
                 shell = WarmShell(self.path)
             except OSError as error:
                 self.stop('could not start ' + self.path + ': ' + str(error))
                 return
-            selector.register(shell.pidfd, selectors.EVENT_READ, lambda _fd, shell=shell: self.on_idle_exit(shell))
-            self.idle.append(shell)
+            self.add_idle(shell)
+
+    def fork_more(self):
+        # The server forks in the background, so nothing here waits for it. Shells are asked for
+        # in batches of at least half the pool: the forking shell is forked once per batch.
+        if self.server is None:
+            try:
+                self.server = ShellServer(self.path, self)
+            except OSError as error:
+                self.server_failed('could not start ' + self.path + ': ' + str(error))
+                return
+        missing = self.size - len(self.idle) - self.server.pending()
+        if missing > 0 and missing * 2 >= self.size:
+            try:
+                self.server.fork(missing)
+            except OSError as error:
+                self.server_failed('could not ask for shells: ' + str(error))
+
+    def on_forked(self, shells, done):
+        for shell in shells:
+            self.add_idle(shell)
+        if done != 'done 0':
+            self.server_failed('a shell could not be forked (' + done + ')')
+
+    def server_gone(self, code):
+        self.server = None
+        if code == 97:
+            self.stop(self.path + ' is older than bash 5')
+        else:
+            self.server_failed('the shell server exited with ' + str(code))
+
+    def server_failed(self, why):
+        sys.stderr.write('step launcher: no more forked shells, starting warm shells instead: ' + why + '\n')
+        self.forks = False
+        if self.server is not None:
+            self.server.close()
+            self.server = None
+
+    def add_idle(self, shell):
+        selector.register(shell.pidfd, selectors.EVENT_READ, lambda _fd, shell=shell: self.on_idle_exit(shell))
+        self.idle.append(shell)
 
     def on_idle_exit(self, shell):
         selector.unregister(shell.pidfd)
@@ -510,8 +800,53 @@ class WarmShells:
             shell = self.idle.pop()
             selector.unregister(shell.pidfd)
             shell.close()
+        if self.server is not None:
+            self.server.close()
+            self.server = None
 
-warm_shells = WarmShells(int(sys.argv[1]) if len(sys.argv) > 1 else 0)
+# Children left behind ------------------------------------------------------------------------
+#
+# As a subreaper, this process becomes the parent of whatever a step leaves running when its
+# shell ends (in any session). Each is waited for as soon as it exits, woken by SIGCHLD: until
+# then it would still count as a member of its process group, which the worker watches.
+
+subreaper = False
+
+def reap_orphans():
+    while True:
+        try:
+            info = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+        except ChildProcessError:
+            return
+        if info is None or any(step.pid == info.si_pid for step in steps.values()) or warm_shells.holds(info.si_pid):
+            return  # none, or one its own handler waits for
+        try:
+            os.waitpid(info.si_pid, 0)
+        except ChildProcessError:
+            return
+
+def on_sigchld(fd):
+    try:
+        while os.read(fd, 512):
+            pass
+    except BlockingIOError:
+        pass
+    reap_orphans()
+
+def watch_children(wanted):
+    global subreaper
+    subreaper = wanted and become_subreaper()
+    if subreaper:
+        wake_read, wake_write = os.pipe()
+        os.set_blocking(wake_read, False)
+        os.set_blocking(wake_write, False)
+        signal.signal(signal.SIGCHLD, lambda *_: None)
+        signal.set_wakeup_fd(wake_write, warn_on_full_buffer=False)
+        selector.register(wake_read, selectors.EVENT_READ, on_sigchld)
+
+WARM_SHELLS = int(sys.argv[1]) if len(sys.argv) > 1 else 0
+watch_children(WARM_SHELLS > 0 and sys.argv[3:4] != ['start'])
+warm_shells = WarmShells(WARM_SHELLS)
 
 class Step:
     def __init__(self, request):
@@ -691,16 +1026,18 @@ class Step:
 
 def start(request):
     request_id = request['id']
+    # The script a forked shell would execute: made executable, whichever shell runs it.
+    executable = request['args'][0] if request.get('warm') and request['args'] and warm_shells.forking() else None
     tree = request.get('tree')
     if tree:
         try:
-            create_tree(tree)
+            create_tree(tree, executable)
         except Exception as error:
             send(dict({'type': 'failed', 'id': request_id, 'workspace': True}, **node_error(error)))
             return
     step = Step(request)
     try:
-        write_files(request.get('files') or [])
+        write_files(request.get('files') or [], executable)
         step.start()
     except Exception as error:
         send(dict({'type': 'failed', 'id': request_id}, **node_error(error)))
@@ -772,6 +1109,8 @@ def main():
             except Exception:
                 # A bug must not end the launcher: that would kill every step it follows.
                 traceback.print_exc()
+        if subreaper:
+            reap_orphans()
         flush()
 
 def check_spawn():

@@ -296,7 +296,15 @@ export interface StepLauncherOptions {
    * 0, none): a bash step then skips bash's own start. The node launcher has none.
    */
   warmShells?: number;
+  /**
+   * How the python launcher makes its warm shells: forked by one bash it keeps (default, where
+   * Linux and Python allow it; docs/procedures.md, "Forked shells"), or each one started afresh.
+   */
+  warmShellsBy?: WarmShellsBy;
 }
+
+/** `fork`: warm shells forked by a shell server where possible; `start`: each started anew. */
+export type WarmShellsBy = 'fork' | 'start';
 
 /** A program that dies this many times after it was ready is given up for the next one. */
 const MAX_DEATHS = 3;
@@ -357,10 +365,10 @@ function startNodeLauncher(onEvent: (event: LauncherEvent) => void): LauncherCon
  * The python launcher (PYTHON_LAUNCHER_PROGRAM): requests as JSON lines on its stdin, events as
  * JSON lines on its stdout, an `output` line followed by its `n` raw bytes.
  */
-function startPythonLauncher(python: string, warmShells: number, onEvent: (event: LauncherEvent) => void): LauncherConnection {
+function startPythonLauncher(python: string, warm: { shells: number; by: WarmShellsBy }, onEvent: (event: LauncherEvent) => void): LauncherConnection {
   // -I: no PYTHON* variables, user site or script directory; -S: no site module (faster start).
-  // Then how many warm shells to keep, and the PATH to find their bash in before the first step.
-  const child = spawn(python, ['-I', '-S', '-c', PYTHON_LAUNCHER_PROGRAM, String(warmShells), DEFAULT_STEP_PATH], { cwd: '/', env: {}, stdio: ['pipe', 'pipe', 'inherit'] });
+  // Then how many warm shells to keep, the PATH to find their bash in before the first step, and how to make them.
+  const child = spawn(python, ['-I', '-S', '-c', PYTHON_LAUNCHER_PROGRAM, String(warm.shells), DEFAULT_STEP_PATH, warm.by], { cwd: '/', env: {}, stdio: ['pipe', 'pipe', 'inherit'] });
   const stdin = child.stdin as Writable & { ref?: () => void; unref?: () => void };
   const stdout = child.stdout as Readable & { ref?: () => void; unref?: () => void };
   stdin.on('error', () => undefined); // a launcher that is gone is noticed by its 'exit'
@@ -517,7 +525,7 @@ export class StepLauncher implements StepHost {
   /** The programs still worth trying, best first; one that failed to start is dropped for good. */
   private readonly programs: LauncherChoice[];
   private readonly logger: LauncherLogger | undefined;
-  private readonly warmShells: number;
+  private readonly warm: { shells: number; by: WarmShellsBy };
   /** Deaths of the running program after it was ready; past MAX_DEATHS the next program takes over. */
   private deaths = 0;
 
@@ -528,7 +536,7 @@ export class StepLauncher implements StepHost {
     const choices: LauncherChoice[] = [...(pythons.length > 0 ? pythons : [undefined]).map((python) => ({ program: 'python3' as const, python })), { program: 'node' }];
     this.programs = program === 'auto' ? choices : choices.filter((choice) => choice.program === program);
     this.logger = options.logger;
-    this.warmShells = options.warmShells ?? 0;
+    this.warm = { shells: options.warmShells ?? 0, by: options.warmShellsBy ?? 'fork' };
   }
 
   /** Which program runs the launcher now: undefined until it is ready, or when the worker does the work itself. */
@@ -649,7 +657,7 @@ export class StepLauncher implements StepHost {
         if (choice.program === 'node') {
           launcher = startNodeLauncher(onEvent);
         } else if (choice.python) {
-          launcher = startPythonLauncher(choice.python, this.warmShells, onEvent);
+          launcher = startPythonLauncher(choice.python, this.warm, onEvent);
         } else {
           resolve(undefined);
           return;
