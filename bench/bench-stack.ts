@@ -134,6 +134,8 @@ export async function startBenchStack(teardown: Teardown, log: (line: string) =>
     SWITCHBOARD_WORKSPACE_DIR: workspaceDir,
     // For comparisons: SWITCHBOARD_WARM_SHELLS=0 npm run bench measures bash steps without warm shells.
     ...(process.env.SWITCHBOARD_WARM_SHELLS === undefined ? {} : { SWITCHBOARD_WARM_SHELLS: process.env.SWITCHBOARD_WARM_SHELLS }),
+    // SWITCHBOARD_WARM_SHELLS_BY=start: warm shells started one by one instead of forked.
+    ...(process.env.SWITCHBOARD_WARM_SHELLS_BY === undefined ? {} : { SWITCHBOARD_WARM_SHELLS_BY: process.env.SWITCHBOARD_WARM_SHELLS_BY }),
     // And SWITCHBOARD_STEP_LAUNCHER_PYTHON=/path/to/python3 measures the step launcher on another interpreter.
     ...(process.env.SWITCHBOARD_STEP_LAUNCHER_PYTHON === undefined ? {} : { SWITCHBOARD_STEP_LAUNCHER_PYTHON: process.env.SWITCHBOARD_STEP_LAUNCHER_PYTHON }),
   };

@@ -6,7 +6,8 @@
  * `true` one after the other, each with piped stdout and stderr, in its own process group, and
  * waits for its exit and the end of its output: the worker's pattern.
  *
- * The last two cases start a bash script, as a bash step does, without and with warm shells.
+ * The last three cases start a bash script, as a bash step does, without warm shells, with warm
+ * shells started one by one, and with warm shells forked by the launcher's shell server.
  * A second table gives the floor under all of them on this machine: what starting a process costs
  * its CPU, measured from python3 (the launcher's language) with nothing else around it.
  *
@@ -40,11 +41,12 @@ const ticks = () => {
 };
 const rssMb = () => Math.round(Number(/VmRSS:\\s+(\\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))[1]) / 1024);
 (async () => {
-  // mode: direct | launcher-<program>[+bash[+warm]]: '+bash' runs a bash script of ':' instead of
-  // true, with the environment a step has; '+warm' keeps two warm shells for it.
-  const [launched, what, warm] = mode.split('+');
+  // mode: direct | launcher-<program>[+bash[+warm[+start]]]: '+bash' runs a bash script of ':'
+  // instead of true, with the environment a step has; '+warm' keeps two warm shells for it, forked
+  // by the launcher's shell server, or with '+start' each started anew.
+  const [launched, what, warm, by] = mode.split('+');
   const spawner = launched.startsWith('launcher-')
-    ? new StepLauncher({ program: launched.slice('launcher-'.length), warmShells: warm ? 2 : 0 })
+    ? new StepLauncher({ program: launched.slice('launcher-'.length), warmShells: warm ? Number(process.env.SPAWN_COST_WARM ?? 2) : 0, warmShellsBy: by === 'start' ? 'start' : 'fork' })
     : localStepHost;
   let request = { command: 'true', args: [], cwd: '/', env: { PATH: process.env.PATH } };
   if (what === 'bash') {
@@ -137,7 +139,8 @@ async function main(): Promise<void> {
       [`large process (+${ballastMb} MB), python launcher`, 'launcher-python3', ballastMb],
       [`large process (+${ballastMb} MB), node launcher`, 'launcher-node', ballastMb],
       ['python launcher, bash script', 'launcher-python3+bash', ballastMb],
-      ['python launcher, bash script, warm shells', 'launcher-python3+bash+warm', ballastMb],
+      ['python launcher, bash script, started warm shells', 'launcher-python3+bash+warm+start', ballastMb],
+      ['python launcher, bash script, forked warm shells', 'launcher-python3+bash+warm', ballastMb],
     ];
     const chosen = (process.env.SPAWN_COST_CASES ?? '').split(',').map((m) => m.trim()).filter(Boolean);
     const selected = chosen.length === 0 ? cases : chosen.map((mode) => {

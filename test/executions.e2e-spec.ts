@@ -96,8 +96,8 @@ describe('executions: run steps in any language and pass outputs', () => {
       const group = uniqueName('warm');
       const own = await startTestWorker({ SWITCHBOARD_WORKER_GROUPS: group, ...(setting === undefined ? {} : { SWITCHBOARD_WARM_SHELLS: setting }) });
       try {
-        // A warm shell is a bash -c; `bash script.sh` has no c in $-.
-        const run = '[[ $- == *c* ]] && echo "warm $0" || echo "cold $0"';
+        // A forked warm shell is in its server's session (a cold one leads its own); a started one is a bash -c.
+        const run = 'read -ra s < /proc/$$/stat; [[ $- == *c* || s[5] -ne $$ ]] && echo "warm $0" || echo "cold $0"';
         const procedure = await createProcedure(admin, projectId, { name: uniqueName('warmth'), worker_group: group, steps: [{ name: 'one', run }, { name: 'two', run }] });
         const id = (await runProcedure(admin, procedure.id)).id;
         expect((await waitForStatus(admin, id, 'terminal')).status).toBe('succeeded');

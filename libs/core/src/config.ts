@@ -51,8 +51,8 @@ const configSchema = z.object({
   SWITCHBOARD_STEP_LAUNCHER: z.enum(['auto', 'python3', 'node']).default('auto'),
   /** The interpreter of the python step launcher; unset: /usr/bin/python3, then the first python3 on PATH. */
   SWITCHBOARD_STEP_LAUNCHER_PYTHON: z.string().startsWith('/', 'must be an absolute path').optional(),
-  /** Bash shells each worker's python launcher keeps started ahead of the bash steps that will use them (0: none). */
-  SWITCHBOARD_WARM_SHELLS: z.coerce.number().int().min(0).max(64).default(2),
+  /** Bash shells each worker's python launcher keeps ready ahead of the bash steps that will use them (0: none; unset: 8 forked, 2 started). */
+  SWITCHBOARD_WARM_SHELLS: z.coerce.number().int().min(0).max(64).optional(),
   /** How the python launcher makes them: forked by one bash it keeps (`fork`, where possible), or each started anew (`start`). */
   SWITCHBOARD_WARM_SHELLS_BY: z.enum(['fork', 'start']).default('fork'),
   SWITCHBOARD_TRUST_PROXY: booleanText.default(false),

@@ -151,7 +151,9 @@ export class ExecutionEngine implements OnModuleDestroy {
     @Optional() private readonly notifications?: NotificationEmitter,
   ) {
     this.launcher = new StepLauncher({
-      program: config.SWITCHBOARD_STEP_LAUNCHER, warmShells: config.SWITCHBOARD_WARM_SHELLS, warmShellsBy: config.SWITCHBOARD_WARM_SHELLS_BY, logger,
+      program: config.SWITCHBOARD_STEP_LAUNCHER, warmShellsBy: config.SWITCHBOARD_WARM_SHELLS_BY, logger,
+      // Forked shells come in batches of half the pool (docs/procedures.md): a larger pool makes fewer, larger batches.
+      warmShells: config.SWITCHBOARD_WARM_SHELLS ?? (config.SWITCHBOARD_WARM_SHELLS_BY === 'fork' ? 8 : 2),
       ...(config.SWITCHBOARD_STEP_LAUNCHER_PYTHON ? { python: config.SWITCHBOARD_STEP_LAUNCHER_PYTHON } : {}),
     });
   }

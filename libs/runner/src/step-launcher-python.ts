@@ -464,8 +464,9 @@ class WarmShell:
 
 # Written with @{ for a dollar-brace, as WARM_BOOTSTRAP.
 FORKED_SHELL = (
-    # The launcher's descriptors that the forking shell opened on 10-13 become this one's own.
-    'exec 3<&10 4<&11 1>&12 2>&13 10<&- 11<&- 12>&- 13>&- 6>&-; '
+    # The forking shell opened the launcher's pipes on 3, 4, 7 and 8 (not above 9, where bash
+    # keeps descriptors of its own): stdout and stderr move to 1 and 2.
+    'exec 1>&7 2>&8 7>&- 8>&- 6>&-; '
     'read -r -u 3 __switchboard_warm || exit 0; exec 3<&-; '
     "mapfile -d '' -t -u 4 __switchboard_warm; exec 4<&-; "
     'cd -- "@{__switchboard_warm[0]}" || exit 126; '
@@ -482,9 +483,9 @@ SERVER_BOOTSTRAP = (
     'while read -r -u 5 -a f; do '
     '( exec 5<&-; set -m; '
     'for ((i = 0; i + 3 < @{#f[@]}; i += 4)); do '
-    'exec 10<"/proc/$L/fd/@{f[i]}" 11<"/proc/$L/fd/@{f[i+1]}" 12>"/proc/$L/fd/@{f[i+2]}" 13>"/proc/$L/fd/@{f[i+3]}"; '
+    'exec 3<"/proc/$L/fd/@{f[i]}" 4<"/proc/$L/fd/@{f[i+1]}" 7>"/proc/$L/fd/@{f[i+2]}" 8>"/proc/$L/fd/@{f[i+3]}"; '
     '( ' + FORKED_SHELL + ' ) & '
-    'exec 10<&- 11<&- 12>&- 13>&-; echo "$!" >&6; '
+    'exec 3<&- 4<&- 7>&- 8>&-; echo "$!" >&6; '
     'done ); '
     'echo "done $?" >&6; '
     'done'
@@ -499,13 +500,21 @@ def become_subreaper():
     except Exception:
         return False
 
-def script_of(request):
-    # The text of the script a bash step runs, if this request makes its file.
-    path = request['args'][0] if request['args'] else None
+def runs_as_new_shell(request):
+    # Whether a forked shell can execute the step's script: executable, with no #! line (the
+    # kernel would run that interpreter). The request usually carries the text, else it is read.
+    path = request['args'][0]
+    head = None
     for item in (request.get('tree') or {}).get('files', []) + (request.get('files') or []):
         if item['path'] == path:
-            return item['content']
-    return None
+            head = utf8(item['content'][:2])
+    try:
+        if head is None:
+            with open(path, 'rb') as script:
+                head = script.read(2)
+        return head != b'#!' and os.access(path, os.X_OK)
+    except OSError:
+        return False
 
 class ForkedShell(WarmShell):
     forked = True
@@ -533,7 +542,7 @@ class ForkedShell(WarmShell):
             raise
 
     def fds(self):
-        # What the forking shell opens on 10-13: the go pipe, the request, stdout, stderr.
+        # What the forking shell opens on 3, 4, 7 and 8: the go pipe, the request, stdout, stderr.
         return (self.child_ends[0], self.request, self.child_ends[1], self.child_ends[2])
 
     def opened(self):
@@ -604,10 +613,26 @@ class ShellServer:
             raise
         self.batches.append(batch)
 
+    def settle(self, seconds):
+        # Waits up to seconds for the shells asked for so far (or the server's end).
+        waiting = selectors.DefaultSelector()
+        waiting.register(self.reports, selectors.EVENT_READ)
+        waiting.register(self.pidfd, selectors.EVENT_READ)
+        try:
+            while self.batches and self.reports is not None:
+                ready = [key.fileobj for key, _events in waiting.select(seconds)]
+                if self.reports not in ready:
+                    break  # the time is up, or the server is gone: the main loop sees to it
+                self.on_reports(self.reports)
+        finally:
+            waiting.close()
+
     def on_reports(self, _fd):
         data = os.read(self.reports, 4096)
         if not data:
             selector.unregister(self.reports)
+            os.close(self.reports)
+            self.reports = None
             return
         self.received.extend(data)
         while b'\n' in self.received:
@@ -637,6 +662,8 @@ class ShellServer:
         data = os.read(self.errors, 4096)
         if not data:
             selector.unregister(self.errors)
+            os.close(self.errors)
+            self.errors = None
             return
         for line in data.decode('utf-8', 'replace').splitlines():
             sys.stderr.write('step launcher: shell server: ' + line + '\n')
@@ -703,12 +730,12 @@ class WarmShells:
         data = warm_request_data(request)
         if data is None:
             return None
-        script = script_of(request)
-        # A forked shell executes the script: the kernel would run the interpreter of a #! line.
-        executes = script is not None and not script.startswith('#!')
+        executes = None
         while self.idle:
-            if self.idle[0].forked and not executes:
-                return None
+            if self.idle[0].forked:
+                executes = runs_as_new_shell(request) if executes is None else executes
+                if not executes:
+                    return None
             shell = self.idle.pop(0)
             selector.unregister(shell.pidfd)
             if shell.hand_over(data):
@@ -738,7 +765,8 @@ class WarmShells:
     def fork_more(self):
         # The server forks in the background, so nothing here waits for it. Shells are asked for
         # in batches of at least half the pool: the forking shell is forked once per batch.
-        if self.server is None:
+        first = self.server is None
+        if first:
             try:
                 self.server = ShellServer(self.path, self)
             except OSError as error:
@@ -750,6 +778,10 @@ class WarmShells:
                 self.server.fork(missing)
             except OSError as error:
                 self.server_failed('could not ask for shells: ' + str(error))
+                return
+        # The first shells are waited for, as started ones are: the next bash step finds them ready.
+        if first:
+            self.server.settle(2.0)
 
     def on_forked(self, shells, done):
         for shell in shells:

@@ -100,9 +100,10 @@ async function until<T>(look: () => T, isDone: (value: T) => boolean, ms = 3_000
   }
 }
 
-/** Runs a first bash step, waits until the launcher has `count` warm shells, and returns its pid. */
+/** Runs a first bash step, waits until the launcher has `count` warm shells, and returns the launcher's pid. */
 async function warmUp(launcher: StepLauncher, count: number): Promise<number> {
-  const first = await runBash(await workspaceOf(launcher), 'echo "$PPID"');
+  // With a #! line: a forked shell leaves it to a cold start, so the pool is still whole after it.
+  const first = await runBash(await workspaceOf(launcher), '#!/bin/bash\necho "$PPID"');
   expect(first.result.outcome).toBe('succeeded');
   const launcherPid = Number(first.text);
   expect(await until(() => warmShellsOf(launcherPid), (pids) => pids.length === count)).toHaveLength(count);
