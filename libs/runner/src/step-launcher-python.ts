@@ -627,7 +627,10 @@ class ShellServer:
         finally:
             waiting.close()
 
-    def on_reports(self, _fd):
+    def on_reports(self, fd):
+        # An event of this select() for a descriptor closed meanwhile (the server's end came first).
+        if fd != self.reports:
+            return
         data = os.read(self.reports, 4096)
         if not data:
             selector.unregister(self.reports)
@@ -637,13 +640,16 @@ class ShellServer:
         self.received.extend(data)
         while b'\n' in self.received:
             end = self.received.index(b'\n')
-            line = bytes(self.received[:end]).decode()
+            line = bytes(self.received[:end]).decode('utf-8', 'replace')
             del self.received[:end + 1]
-            batch = self.batches[0]
-            if not line.startswith('done '):
-                next(shell for shell in batch if shell.pid is None).pid = int(line)
+            waiting = [shell for shell in (self.batches[0] if self.batches else []) if shell.pid is None]
+            if line.isdigit() and waiting:
+                waiting[0].pid = int(line)
                 continue
-            self.batches.pop(0)
+            if not line.startswith('done ') or not self.batches:
+                self.shells.server_failed('the shell server answered ' + repr(line[:80]))
+                return
+            batch = self.batches.pop(0)
             forked = []
             for shell in batch:
                 shell.opened()
@@ -656,9 +662,13 @@ class ShellServer:
                         shell.pid = None  # it died before the forking shell exited, which reaped it
                 shell.close()
             self.shells.on_forked(forked, line)
+            if self.requests is None:
+                return  # closed meanwhile (a failed batch)
 
-    def on_errors(self, _fd):
+    def on_errors(self, fd):
         # What the server or a forking shell wrote to stderr: to the worker's, as the launcher's own.
+        if fd != self.errors:
+            return
         data = os.read(self.errors, 4096)
         if not data:
             selector.unregister(self.errors)
@@ -668,7 +678,9 @@ class ShellServer:
         for line in data.decode('utf-8', 'replace').splitlines():
             sys.stderr.write('step launcher: shell server: ' + line + '\n')
 
-    def on_exit(self, _fd):
+    def on_exit(self, fd):
+        if fd != self.pidfd:
+            return
         _pid, status = os.waitpid(self.pid, 0)
         self.pid = None
         code = os.waitstatus_to_exitcode(status)
@@ -747,7 +759,7 @@ class WarmShells:
         if self.is_off or self.path is None:
             return
         if self.forking():
-            self.fork_more()
+            self.fork_more(steps_running)
             return
         # While steps run, one shell waits for the next bash step; the others start once no step
         # runs. A shell starting next to a running step slows it down, and glibc's posix_spawn
@@ -762,7 +774,7 @@ class WarmShells:
                 return
             self.add_idle(shell)
 
-    def fork_more(self):
+    def fork_more(self, steps_running):
         # The server forks in the background, so nothing here waits for it. Shells are asked for
         # in batches of at least half the pool: the forking shell is forked once per batch.
         first = self.server is None
@@ -779,8 +791,8 @@ class WarmShells:
             except OSError as error:
                 self.server_failed('could not ask for shells: ' + str(error))
                 return
-        # The first shells are waited for, as started ones are: the next bash step finds them ready.
-        if first:
+        # The first shells are waited for while no step runs, as started ones are: the next bash step finds them ready.
+        if first and not steps_running:
             self.server.settle(2.0)
 
     def on_forked(self, shells, done):
@@ -799,9 +811,8 @@ class WarmShells:
     def server_failed(self, why):
         sys.stderr.write('step launcher: no more forked shells, starting warm shells instead: ' + why + '\n')
         self.forks = False
-        if self.server is not None:
-            self.server.close()
-            self.server = None
+        # Its shells too: started ones take their place, and each script is made as they need it.
+        self.clear()
 
     def add_idle(self, shell):
         selector.register(shell.pidfd, selectors.EVENT_READ, lambda _fd, shell=shell: self.on_idle_exit(shell))

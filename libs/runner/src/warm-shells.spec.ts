@@ -61,14 +61,14 @@ function isRunning(pid: number): boolean {
 }
 
 /** Live processes (not zombies) whose /proc/<pid>/stat fields after the name match, and their command line. */
-function processes(matches: (fields: string[], cmdline: string) => boolean): number[] {
+function processes(matches: (fields: string[], cmdline: string, pid: number) => boolean): number[] {
   const found: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const pid = Number(entry);
       const fields = statFields(pid);
-      if (!['Z', 'X'].includes(fields[0]) && matches(fields, readFileSync(`/proc/${pid}/cmdline`, 'utf8'))) found.push(pid);
+      if (!['Z', 'X'].includes(fields[0]) && matches(fields, readFileSync(`/proc/${pid}/cmdline`, 'utf8'), pid)) found.push(pid);
     } catch {
       // gone meanwhile
     }
@@ -78,8 +78,7 @@ function processes(matches: (fields: string[], cmdline: string) => boolean): num
 
 /** The launcher's shell server, which forks warm shells (none when they are started anew): it leads its session, they do not. */
 function shellServersOf(launcherPid: number): number[] {
-  return processes((fields, cmdline) => Number(fields[1]) === launcherPid && cmdline.includes('read -r -u 5 -a f'))
-    .filter((pid) => Number(statFields(pid)[3]) === pid);
+  return processes((fields, cmdline, pid) => Number(fields[1]) === launcherPid && cmdline.includes('read -r -u 5 -a f') && Number(fields[3]) === pid);
 }
 
 /** The launcher's children that are warm shells waiting for a step (forked ones have the server's command line). */
@@ -361,6 +360,20 @@ describe('forked warm shells (python launcher)', () => {
     expect(how).toBe('warm');
     expect(Number(statFields(Number(left))[1])).toBe(launcherPid);
     expect(await until(() => existsSync(`/proc/${left}`), (exists) => !exists)).toBe(false);
+  });
+
+  it('give way to started warm shells when the shell server dies', async () => {
+    const launcher = launcherWith(2, 'fork');
+    const launcherPid = await warmUp(launcher, 2);
+    const forked = warmShellsOf(launcherPid);
+    const [server] = shellServersOf(launcherPid);
+    process.kill(server, 'SIGKILL');
+    // Its shells go with it, and shells are started instead, which run the script in bash -c.
+    const started = await until(() => warmShellsOf(launcherPid), (pids) => pids.length === 2 && !pids.some((pid) => forked.includes(pid)));
+    expect(started.filter((pid) => forked.includes(pid))).toEqual([]);
+    expect(shellServersOf(launcherPid)).toEqual([]);
+    const workspace = await workspaceOf(launcher);
+    expect((await runBash(workspace, '[[ $- == *c* ]] && echo started')).text).toBe('started');
   });
 
   it('keep the pool full while steps run, forking in batches of at least half of it', async () => {
