@@ -51,7 +51,8 @@ const rssMb = () => Math.round(Number(/VmRSS:\\s+(\\d+)/.exec(readFileSync('/pro
   let request = { command: 'true', args: [], cwd: '/', env: { PATH: process.env.PATH } };
   if (what === 'bash') {
     const script = require('node:path').join(scriptDir, 'step.sh');
-    require('node:fs').writeFileSync(script, ':\\n');
+    // Executable, as the launcher makes a bash step's script when it forks its shells (they execute it).
+    require('node:fs').writeFileSync(script, ':\\n', { mode: 0o700 });
     const env = { PATH: process.env.PATH, HOME: scriptDir, LANG: 'C.UTF-8', TMPDIR: scriptDir, SWITCHBOARD_STEP: 'step' };
     request = { command: 'bash', args: [script], cwd: scriptDir, env, warm: Boolean(warm) };
   }

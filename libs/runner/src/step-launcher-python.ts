@@ -1105,6 +1105,8 @@ def on_request_bytes(_fd):
                 del unsent[:os.write(1, unsent)]
         except OSError:
             pass
+        # Its idle shells and the shell server go with it, waited for: no orphan is left to init.
+        warm_shells.clear()
         os._exit(0)
     received.extend(chunk)
     while True:
