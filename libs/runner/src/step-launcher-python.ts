@@ -353,6 +353,14 @@ def warm_request_data(request):
         return None
     return b'\0'.join(strings) + b'\0'
 
+def start_shell(path, text, env, descriptors):
+    # bash -c text in its own session, with the default for every signal, stdin on /dev/null and
+    # each (fd, number) of descriptors as that number. argv[0] is the path: bash sets $BASH from
+    # it, as it does from a step's PATH when started the usual way.
+    return os.posix_spawn(path, [path, '-c', text, 'bash'], env,
+        file_actions=[(os.POSIX_SPAWN_OPEN, 0, '/dev/null', os.O_RDONLY, 0)] + [(os.POSIX_SPAWN_DUP2, fd, number) for fd, number in descriptors],
+        setsid=True, setsigdef=RESET_SIGNALS, setsigmask=())
+
 def above_stdio(fd, lowest=5):
     # The descriptor as a number a shell's dup2 onto 0 to lowest - 1 cannot overwrite before using it.
     if fd >= lowest:
@@ -383,16 +391,7 @@ class WarmShell:
             err_read, err_write = os.pipe()
             self.pipes[err_read] = 'stderr'
             child_ends.append(above_stdio(err_write))
-            # argv[0] is the path: bash sets $BASH from it, as it does from a step's PATH when started the usual way.
-            self.pid = os.posix_spawn(path, [path, '-c', WARM_BOOTSTRAP, 'bash'], WARM_ENV,
-                file_actions=[
-                    (os.POSIX_SPAWN_OPEN, 0, '/dev/null', os.O_RDONLY, 0),
-                    (os.POSIX_SPAWN_DUP2, child_ends[1], 1),
-                    (os.POSIX_SPAWN_DUP2, child_ends[2], 2),
-                    (os.POSIX_SPAWN_DUP2, child_ends[0], 3),
-                    (os.POSIX_SPAWN_DUP2, self.request, 4),
-                ],
-                setsid=True, setsigdef=RESET_SIGNALS, setsigmask=())
+            self.pid = start_shell(path, WARM_BOOTSTRAP, WARM_ENV, [(child_ends[1], 1), (child_ends[2], 2), (child_ends[0], 3), (self.request, 4)])
             self.pidfd = os.pidfd_open(self.pid)
         except BaseException:
             self.close()
@@ -573,15 +572,8 @@ class ShellServer:
             child_ends.append(above_stdio(report_write, 7))
             self.errors, error_write = os.pipe()
             child_ends.append(above_stdio(error_write, 7))
-            self.pid = os.posix_spawn(path, [path, '-c', SERVER_BOOTSTRAP, 'bash'], {'LANG': WARM_LANG},
-                file_actions=[
-                    (os.POSIX_SPAWN_OPEN, 0, '/dev/null', os.O_RDONLY, 0),
-                    (os.POSIX_SPAWN_OPEN, 1, '/dev/null', os.O_WRONLY, 0),
-                    (os.POSIX_SPAWN_DUP2, child_ends[2], 2),
-                    (os.POSIX_SPAWN_DUP2, child_ends[0], 5),
-                    (os.POSIX_SPAWN_DUP2, child_ends[1], 6),
-                ],
-                setsid=True, setsigdef=RESET_SIGNALS, setsigmask=())
+            # Whatever it writes besides its reports (stdout or stderr) reaches the worker's stderr.
+            self.pid = start_shell(path, SERVER_BOOTSTRAP, {'LANG': WARM_LANG}, [(child_ends[2], 1), (child_ends[2], 2), (child_ends[0], 5), (child_ends[1], 6)])
             self.pidfd = os.pidfd_open(self.pid)
             for fd in (self.requests, self.reports, self.errors):
                 os.set_blocking(fd, False)
@@ -627,15 +619,25 @@ class ShellServer:
         finally:
             waiting.close()
 
-    def on_reports(self, fd):
-        # An event of this select() for a descriptor closed meanwhile (the server's end came first).
-        if fd != self.reports:
-            return
-        data = os.read(self.reports, 4096)
-        if not data:
-            selector.unregister(self.reports)
-            os.close(self.reports)
+    def read_pipe(self, fd):
+        # What the server sent on its reports or errors pipe, or None: at its end (the pipe is then
+        # closed), or for an event of this select() for a pipe closed meanwhile (the server's end came first).
+        if fd is None or fd not in (self.reports, self.errors):
+            return None
+        data = os.read(fd, 4096)
+        if data:
+            return data
+        selector.unregister(fd)
+        os.close(fd)
+        if fd == self.reports:
             self.reports = None
+        else:
+            self.errors = None
+        return None
+
+    def on_reports(self, fd):
+        data = self.read_pipe(fd)
+        if data is None:
             return
         self.received.extend(data)
         while b'\n' in self.received:
@@ -667,13 +669,8 @@ class ShellServer:
 
     def on_errors(self, fd):
         # What the server or a forking shell wrote to stderr: to the worker's, as the launcher's own.
-        if fd != self.errors:
-            return
-        data = os.read(self.errors, 4096)
-        if not data:
-            selector.unregister(self.errors)
-            os.close(self.errors)
-            self.errors = None
+        data = self.read_pipe(fd)
+        if data is None:
             return
         for line in data.decode('utf-8', 'replace').splitlines():
             sys.stderr.write('step launcher: shell server: ' + line + '\n')
