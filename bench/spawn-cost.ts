@@ -14,6 +14,7 @@
  *   SPAWN_COST_RUNS (1000)        spawns per case
  *   SPAWN_COST_BALLAST_MB (100)   memory the "large" process holds on top of node's own
  *   SPAWN_COST_FLOOR (1)          0: leave out the floor table
+ *   SPAWN_COST_WARM (2)           warm shells in the '+warm' cases (forked ones come in batches of half)
  *   SPAWN_COST_CASES              comma-separated modes to run, in that order (repeats allowed), e.g.
  *                                 `launcher-python3+bash,launcher-python3+bash+warm` twice to alternate
  */
@@ -42,8 +43,8 @@ const ticks = () => {
 const rssMb = () => Math.round(Number(/VmRSS:\\s+(\\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))[1]) / 1024);
 (async () => {
   // mode: direct | launcher-<program>[+bash[+warm[+start]]]: '+bash' runs a bash script of ':'
-  // instead of true, with the environment a step has; '+warm' keeps two warm shells for it, forked
-  // by the launcher's shell server, or with '+start' each started anew.
+  // instead of true, with the environment a step has; '+warm' keeps SPAWN_COST_WARM (2) warm shells
+  // for it, forked by the launcher's shell server, or with '+start' each started anew.
   const [launched, what, warm, by] = mode.split('+');
   const spawner = launched.startsWith('launcher-')
     ? new StepLauncher({ program: launched.slice('launcher-'.length), warmShells: warm ? Number(process.env.SPAWN_COST_WARM ?? 2) : 0, warmShellsBy: by === 'start' ? 'start' : 'fork' })

@@ -292,13 +292,13 @@ export interface StepLauncherOptions {
   python?: string | readonly string[];
   logger?: LauncherLogger;
   /**
-   * Bash shells the python launcher keeps started ahead of the steps that will use them (default
+   * Bash shells the python launcher keeps ready ahead of the steps that will use them (default
    * 0, none): a bash step then skips bash's own start. The node launcher has none.
    */
   warmShells?: number;
   /**
    * How the python launcher makes its warm shells: forked by one bash it keeps (default, where
-   * Linux and Python allow it; docs/procedures.md, "Forked shells"), or each one started afresh.
+   * Python has ctypes; docs/procedures.md, "Warm shells"), or each one started afresh.
    */
   warmShellsBy?: WarmShellsBy;
 }
