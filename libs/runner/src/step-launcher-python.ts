@@ -375,30 +375,42 @@ class WarmShell:
     forked = False
 
     def __init__(self, path):
-        self.pid = None
-        self.pidfd = None
-        self.go = None
-        self.request = None
-        self.pipes = {}
-        child_ends = []
+        self.prepare()
         try:
-            go_read, self.go = os.pipe()
-            child_ends.append(above_stdio(go_read))
-            self.request = above_stdio(os.memfd_create('switchboard-step-request'))
-            out_read, out_write = os.pipe()
-            self.pipes[out_read] = 'stdout'
-            child_ends.append(above_stdio(out_write))
-            err_read, err_write = os.pipe()
-            self.pipes[err_read] = 'stderr'
-            child_ends.append(above_stdio(err_write))
-            self.pid = start_shell(path, WARM_BOOTSTRAP, WARM_ENV, [(child_ends[1], 1), (child_ends[2], 2), (child_ends[0], 3), (self.request, 4)])
+            go_read, out_write, err_write = self.child_ends
+            self.pid = start_shell(path, WARM_BOOTSTRAP, WARM_ENV, [(out_write, 1), (err_write, 2), (go_read, 3), (self.request, 4)])
             self.pidfd = os.pidfd_open(self.pid)
         except BaseException:
             self.close()
             raise
         finally:
-            for fd in child_ends:
-                os.close(fd)
+            self.opened()
+
+    def prepare(self):
+        # The shell's go pipe, request memfd, stdout and stderr pipes. child_ends holds the shell's
+        # ends of the pipes (go's read end, stdout's and stderr's write ends), until it has them.
+        self.pid = self.pidfd = self.go = self.request = None
+        self.pipes = {}
+        self.child_ends = []
+        try:
+            go_read, self.go = os.pipe()
+            self.child_ends.append(above_stdio(go_read))
+            self.request = above_stdio(os.memfd_create('switchboard-step-request'))
+            out_read, out_write = os.pipe()
+            self.pipes[out_read] = 'stdout'
+            self.child_ends.append(above_stdio(out_write))
+            err_read, err_write = os.pipe()
+            self.pipes[err_read] = 'stderr'
+            self.child_ends.append(above_stdio(err_write))
+        except BaseException:
+            self.close()
+            raise
+
+    def opened(self):
+        # The shell has its ends of the pipes: this process's copies go.
+        for fd in self.child_ends:
+            os.close(fd)
+        self.child_ends = []
 
     def hand_over(self, data):
         # True once the shell has its request; False if it is gone (its fds are then closed).
@@ -418,6 +430,7 @@ class WarmShell:
 
     def close(self):
         # Closes what this process holds of the shell and, unless it was reaped already, kills and reaps it.
+        self.opened()
         for fd in [self.go, self.request, self.pidfd] + list(self.pipes):
             if fd is not None:
                 os.close(fd)
@@ -519,39 +532,13 @@ class ForkedShell(WarmShell):
     forked = True
 
     def __init__(self):
-        self.pid = None
-        self.pidfd = None
-        self.go = None
-        self.request = None
-        self.pipes = {}
-        # What the shell opens through /proc: closed here once the server says it has.
-        self.child_ends = []
-        try:
-            go_read, self.go = os.pipe()
-            self.child_ends.append(go_read)
-            self.request = os.memfd_create('switchboard-step-request')
-            out_read, out_write = os.pipe()
-            self.pipes[out_read] = 'stdout'
-            self.child_ends.append(out_write)
-            err_read, err_write = os.pipe()
-            self.pipes[err_read] = 'stderr'
-            self.child_ends.append(err_write)
-        except BaseException:
-            self.close()
-            raise
+        # The forking shell opens the child ends through /proc; they are closed once the server says it has.
+        self.prepare()
 
     def fds(self):
         # What the forking shell opens on 3, 4, 7 and 8: the go pipe, the request, stdout, stderr.
-        return (self.child_ends[0], self.request, self.child_ends[1], self.child_ends[2])
-
-    def opened(self):
-        for fd in self.child_ends:
-            os.close(fd)
-        self.child_ends = []
-
-    def close(self):
-        self.opened()
-        WarmShell.close(self)
+        go_read, out_write, err_write = self.child_ends
+        return (go_read, self.request, out_write, err_write)
 
 class ShellServer:
     # The bash that forks the forked shells, in its own session, with only LANG in its environment.
@@ -851,15 +838,23 @@ class WarmShells:
 # then it would still count as a member of its process group, which the worker watches.
 
 subreaper = False
+# waitid shows one exited child at a time: when it showed one that its own handler waits for,
+# others may be behind it, so the main loop looks again after the handlers ran.
+orphans_hidden = False
 
 def reap_orphans():
+    global orphans_hidden
+    orphans_hidden = False
     while True:
         try:
             info = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
         except ChildProcessError:
             return
-        if info is None or any(step.pid == info.si_pid for step in steps.values()) or warm_shells.holds(info.si_pid):
-            return  # none, or one its own handler waits for
+        if info is None:
+            return
+        if any(step.pid == info.si_pid for step in steps.values()) or warm_shells.holds(info.si_pid):
+            orphans_hidden = True
+            return
         try:
             os.waitpid(info.si_pid, 0)
         except ChildProcessError:
@@ -1151,7 +1146,7 @@ def main():
             except Exception:
                 # A bug must not end the launcher: that would kill every step it follows.
                 traceback.print_exc()
-        if subreaper:
+        if orphans_hidden:
             reap_orphans()
         flush()
 
